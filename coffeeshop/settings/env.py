@@ -1,0 +1,82 @@
+"""Small readers for configuration taken from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Runtime files (SQLite database, beat schedule, the embedded Redis URL); never committed.
+VAR_DIR = Path(os.environ.get("COFFEESHOP_VAR_DIR") or BASE_DIR / "var")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+
+
+def database_config(url: str) -> dict[str, Any]:
+    """DATABASES['default'] for a DATABASE_URL, tuned for several processes sharing it."""
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_health_checks=True))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # Web, worker and beat write to one file: WAL lets readers and a writer overlap, and
+        # IMMEDIATE transactions take the write lock up front instead of failing mid-way.
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+    return config
+
+
+def redis_url() -> str:
+    """REDIS_URL, else the embedded Redis a running `make run` advertises, else localhost."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url
+    advertised = VAR_DIR / "embedded-redis.url"
+    if advertised.exists():
+        return advertised.read_text().strip()
+    return "redis://127.0.0.1:6379/0"

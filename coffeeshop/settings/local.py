@@ -1,0 +1,9 @@
+"""`make run` on a laptop: debug on, any host (phones on the LAN scan the display's QR code)."""
+
+from .base import *  # noqa: F403
+from .env import env_bool, env_list
+
+DEBUG = env_bool("DEBUG", True)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -1,0 +1,27 @@
+"""The test suite: real database and Redis, never Celery's eager mode.
+
+With no REDIS_URL the suite starts an embedded Redis here, before the shared settings read it,
+and exports its URL so the Celery workers and ASGI servers the tests start use the same one.
+With no DATABASE_URL it uses a SQLite file, which those processes can share.
+"""
+
+import atexit
+
+from coffeeshop.embedded_redis import ensure_redis_url_in_environment
+
+_embedded_redis = ensure_redis_url_in_environment()
+if _embedded_redis is not None:
+    atexit.register(_embedded_redis.stop)
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES, VAR_DIR  # noqa: E402
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

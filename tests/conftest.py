@@ -1,0 +1,38 @@
+"""Fixtures that start the real parts: a Celery worker process and an ASGI server process, both on
+the test database and the suite's Redis (embedded unless REDIS_URL is set)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.conf import settings
+
+from tests.support.processes import AsgiServer, CeleryWorker
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_redis() -> None:
+    """The suite owns its Redis database: messages left by an earlier run must not leak in."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup: None) -> Iterator[CeleryWorker]:
+    """A real `celery worker` process (prefork), started for a test module and stopped after it.
+
+    Tests that let it see their data must commit it: use django_db(transaction=True)."""
+    worker = CeleryWorker().start_and_wait()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup: None) -> Iterator[AsgiServer]:
+    """The project's ASGI application served by uvicorn in its own process."""
+    server = AsgiServer().start_and_wait()
+    yield server
+    server.stop()

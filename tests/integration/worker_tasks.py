@@ -1,0 +1,10 @@
+"""Tasks that exist only so tests can see work happen inside a real worker process."""
+
+import os
+
+from celery import shared_task
+
+
+@shared_task(name="tests.worker_pid", ignore_result=False)
+def worker_pid() -> int:
+    return os.getpid()
