@@ -11,6 +11,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "routing-sweep": {
+        "task": "routing.sweep",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
     "publish-system-status": {
         "task": "coffeeshop.publish_system_status",
         "schedule": 10.0,

@@ -10,6 +10,7 @@ import redis
 from django.conf import settings
 
 from tests.support.processes import AsgiServer, CeleryWorker
+from tests.support.webhook_server import WebhookServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,9 +26,19 @@ def celery_worker(django_db_setup: None) -> Iterator[CeleryWorker]:
     """A real `celery worker` process (prefork), started for a test module and stopped after it.
 
     Tests that let it see their data must commit it: use django_db(transaction=True)."""
+    from coffeeshop.celery import app
+
+    app.control.purge()  # messages left by tests that ran without a worker
     worker = CeleryWorker().start_and_wait()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[WebhookServer]:
+    server = WebhookServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "coffeeshop",
+    "routing",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +93,26 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Publishing must not hang when Redis is down: the event is already stored with its outbox row,
+# and the sweeper routes it once the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+
+# The event bus (routing app).
+ROUTING_REGION = env_str("ROUTING_REGION", "local-1")
+# Exponential backoff with jitter between delivery attempts: base * 2**(attempt-1), capped.
+ROUTING_RETRY_BASE_SECONDS = float(env_str("ROUTING_RETRY_BASE_SECONDS", "1.0"))
+ROUTING_RETRY_MAX_SECONDS = float(env_str("ROUTING_RETRY_MAX_SECONDS", "300"))
+# A queue message older than this whose work is still undone is presumed lost and re-sent.
+ROUTING_SWEEP_GRACE_SECONDS = float(env_str("ROUTING_SWEEP_GRACE_SECONDS", "30"))
+# An attempt still running after this long is presumed lost with its worker, and retried.
+# It must exceed the longest attempt (the task time limit).
+ROUTING_RUNNING_LEASE_SECONDS = float(env_str("ROUTING_RUNNING_LEASE_SECONDS", "120"))
+# Webhooks to loopback / private / link-local addresses are refused unless this is on.
+ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+ROUTING_EVENT_RETENTION_DAYS = env_int("ROUTING_EVENT_RETENTION_DAYS", 30)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

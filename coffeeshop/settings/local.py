@@ -7,3 +7,5 @@ DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# On a laptop, webhooks usually point at something else running on the same laptop.
+ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", True)

@@ -25,3 +25,8 @@ WHITENOISE_AUTOREFRESH = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# Test webhooks are local HTTP servers, and retries should come quickly.
+ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+ROUTING_RETRY_BASE_SECONDS = 0.2
+ROUTING_RETRY_MAX_SECONDS = 2.0

@@ -3,6 +3,7 @@ and the suite's Redis, each started fresh and stopped (and waited for) by its fi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -87,6 +88,19 @@ class ManagedProcess:
         self.stop()
         raise RuntimeError(f"{self.name} {reason}; its log:\n{self.log()[-6000:]}")
 
+    def kill_hard(self) -> None:
+        """SIGKILL the process and every child it has: no cleanup code runs anywhere."""
+        import psutil
+
+        assert self.process is not None
+        family = [psutil.Process(self.process.pid)]
+        family += family[0].children(recursive=True)
+        for member in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.kill()
+        psutil.wait_procs(family, timeout=10)
+        self.process.wait()
+
     def stop(self, timeout: float = 20.0) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -99,7 +113,14 @@ class ManagedProcess:
 
 
 class CeleryWorker(ManagedProcess):
-    def __init__(self, *, concurrency: int = 2, queues: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int = 2,
+        queues: str | None = None,
+        with_beat: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
         command = [
             sys.executable, "-m", "celery", "-A", "coffeeshop", "worker",
@@ -111,7 +132,11 @@ class CeleryWorker(ManagedProcess):
         ]
         if queues:
             command += ["--queues", queues]
-        super().__init__("celery-worker", command, child_environment())
+        if with_beat:
+            # Beat inside the worker: the sweeper and the other periodic tasks run too.
+            schedule = Path(tempfile.mkdtemp(prefix="coffeeshop-beat-")) / "schedule"
+            command += ["--beat", "--schedule", str(schedule)]
+        super().__init__("celery-worker", command, child_environment(**(env or {})))
 
     def start_and_wait(self, timeout: float = 60.0) -> CeleryWorker:
         from coffeeshop.celery import app

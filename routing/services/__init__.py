@@ -1,0 +1,59 @@
+"""Every write to the bus. Views, the API, admin, consumers and tasks call these."""
+
+from routing.services.delivery import (
+    deliveries_redrive,
+    delivery_attempt,
+    delivery_redrive,
+    sweep,
+)
+from routing.services.matching import route_events
+from routing.services.publish import (
+    EntryError,
+    EventEntry,
+    PutEventsResult,
+    event_publish,
+    events_store,
+    put_events,
+)
+from routing.services.rules import (
+    Actor,
+    TargetSpec,
+    bus_create,
+    bus_delete,
+    bus_ensure_default,
+    bus_get,
+    rule_delete,
+    rule_get,
+    rule_put,
+    rule_restore_revision,
+    rule_set_state,
+    targets_put,
+    targets_remove,
+)
+
+__all__ = [
+    "Actor",
+    "EntryError",
+    "EventEntry",
+    "PutEventsResult",
+    "TargetSpec",
+    "bus_create",
+    "bus_delete",
+    "bus_ensure_default",
+    "bus_get",
+    "deliveries_redrive",
+    "delivery_attempt",
+    "delivery_redrive",
+    "event_publish",
+    "events_store",
+    "put_events",
+    "route_events",
+    "rule_delete",
+    "rule_get",
+    "rule_put",
+    "rule_restore_revision",
+    "rule_set_state",
+    "sweep",
+    "targets_put",
+    "targets_remove",
+]

@@ -1,0 +1,290 @@
+"""Publishing: validate entries, store each event with its outbox row in one transaction, and
+route them after commit. `put_events` is PutEvents; `event_publish` is the Python shortcut."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from routing import dispatch
+from routing.errors import NotFound, ValidationError
+from routing.models import DEFAULT_BUS_NAME, Event, EventBus, PendingRoute
+
+MAX_ENTRIES_PER_REQUEST = 10
+MAX_ENTRY_BYTES = 256 * 1024
+MAX_SOURCE_LENGTH = 256
+MAX_DETAIL_TYPE_LENGTH = 128
+MAX_RESOURCE_LENGTH = 2048
+MAX_JSON_DEPTH = 1000
+# PutEvents counts a set Time as 14 bytes toward an entry's size.
+TIME_SIZE_BYTES = 14
+
+
+class EntryError(Exception):
+    """One PutEvents entry refused; the others go on. `code` follows EventBridge's names."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    source: str
+    detail_type: str
+    detail: dict[str, Any]
+    bus_name: str = DEFAULT_BUS_NAME
+    resources: tuple[str, ...] = ()
+    time: datetime | None = None
+    # Set only by the bus itself: replays and bus-to-bus forwarding.
+    replay_name: str = ""
+    forwarded_from: uuid.UUID | None = None
+    event_id: uuid.UUID | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PutEventsResult:
+    entries: list[dict[str, str]]
+
+    @property
+    def failed_entry_count(self) -> int:
+        return sum(1 for entry in self.entries if "ErrorCode" in entry)
+
+    def as_aws(self) -> dict[str, Any]:
+        return {"FailedEntryCount": self.failed_entry_count, "Entries": self.entries}
+
+
+def bus_name_from_reference(reference: str) -> str:
+    """EventBusName may be a name or an ARN (…:event-bus/NAME)."""
+    if reference.startswith("arn:") and ":event-bus/" in reference:
+        return reference.split(":event-bus/", 1)[1]
+    return reference
+
+
+def _json_depth(value: Any, limit: int) -> int:
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        current, level = stack.pop()
+        if isinstance(current, dict | list):
+            depth = max(depth, level)
+            if depth > limit:
+                return depth
+            children = current.values() if isinstance(current, dict) else current
+            stack.extend((child, level + 1) for child in children)
+    return depth
+
+
+def _parse_time(raw: Any) -> datetime:
+    if isinstance(raw, datetime):
+        moment = raw
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        moment = datetime.fromtimestamp(raw, tz=UTC)
+    elif isinstance(raw, str):
+        parsed = parse_datetime(raw.strip())
+        if parsed is None:
+            try:
+                parsed = datetime.fromtimestamp(float(raw), tz=UTC)
+            except ValueError:
+                raise EntryError(
+                    "InvalidArgument",
+                    f"Parameter Time is not valid: {raw!r} is not an RFC 3339 timestamp "
+                    "(e.g. 2026-11-29T09:30:00Z) or seconds since the epoch.",
+                ) from None
+        moment = parsed
+    else:
+        raise EntryError("InvalidArgument", "Parameter Time is not valid: expected a timestamp.")
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def entry_from_put_events(raw: Any) -> EventEntry:
+    """Reads one PutEvents request entry, or raises EntryError saying what is wrong with it."""
+    if not isinstance(raw, Mapping):
+        raise EntryError("InvalidArgument", "Each entry must be a JSON object.")
+    missing = [name for name in ("Source", "DetailType", "Detail") if not raw.get(name)]
+    if missing:
+        raise EntryError(
+            "InvalidArgument",
+            f"Parameter {missing[0]} is not valid. Reason: {missing[0]} is a required argument.",
+        )
+    source, detail_type, detail_text = raw["Source"], raw["DetailType"], raw["Detail"]
+    for name, value in (("Source", source), ("DetailType", detail_type), ("Detail", detail_text)):
+        if not isinstance(value, str):
+            raise EntryError("InvalidArgument",
+                             f"Parameter {name} is not valid: expected a string.")
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise EntryError(
+            "InvalidArgument",
+            f"Parameter Source is not valid: longer than {MAX_SOURCE_LENGTH} characters.",
+        )
+    if len(detail_type) > MAX_DETAIL_TYPE_LENGTH:
+        raise EntryError(
+            "InvalidArgument",
+            f"Parameter DetailType is not valid: longer than {MAX_DETAIL_TYPE_LENGTH} characters.",
+        )
+    if source.startswith("aws."):
+        raise EntryError("NotAuthorizedForSourceException", "Not authorized for the source.")
+    resources_raw = raw.get("Resources", [])
+    if resources_raw is None:
+        resources_raw = []
+    if not isinstance(resources_raw, list) or not all(isinstance(r, str) for r in resources_raw):
+        raise EntryError("InvalidArgument",
+                         "Parameter Resources is not valid: expected a list of strings.")
+    if any(len(resource) > MAX_RESOURCE_LENGTH for resource in resources_raw):
+        raise EntryError("InvalidArgument",
+                         f"Parameter Resources is not valid: an entry is longer than "
+                         f"{MAX_RESOURCE_LENGTH} characters.")
+    size = sum(len(text.encode()) for text in (source, detail_type, detail_text, *resources_raw))
+    if raw.get("Time") is not None:
+        size += TIME_SIZE_BYTES
+    if size > MAX_ENTRY_BYTES:
+        raise EntryError(
+            "InvalidArgument",
+            f"Entry is {size:,} bytes; the limit is {MAX_ENTRY_BYTES:,} (256 KB), counting "
+            "Source, DetailType, Detail, each of Resources, and 14 bytes for Time.",
+        )
+    try:
+        detail = json.loads(detail_text)
+    except (ValueError, RecursionError):
+        raise EntryError("MalformedDetail", "Detail is malformed.") from None
+    if not isinstance(detail, dict):
+        raise EntryError("MalformedDetail", "Detail is malformed.")
+    if _json_depth(detail, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise EntryError("MalformedDetail",
+                         f"Detail is malformed: nested deeper than {MAX_JSON_DEPTH} levels.")
+    bus_reference = raw.get("EventBusName") or DEFAULT_BUS_NAME
+    if not isinstance(bus_reference, str):
+        raise EntryError("InvalidArgument",
+                         "Parameter EventBusName is not valid: expected a string.")
+    time = _parse_time(raw["Time"]) if raw.get("Time") is not None else None
+    return EventEntry(
+        source=source,
+        detail_type=detail_type,
+        detail=detail,
+        bus_name=bus_name_from_reference(bus_reference),
+        resources=tuple(resources_raw),
+        time=time,
+    )
+
+
+def _buses_by_name(names: Iterable[str]) -> dict[str, EventBus]:
+    return {bus.name: bus for bus in EventBus.objects.filter(name__in=set(names))}
+
+
+def events_store(*, entries: Sequence[EventEntry], published_by: str) -> list[Event]:
+    """Stores the events with their outbox rows (one transaction) and routes them after commit.
+
+    Every bus must exist (see `put_events` for per-entry failures)."""
+    buses = _buses_by_name(entry.bus_name for entry in entries)
+    now = timezone.now()
+    events = []
+    for entry in entries:
+        bus = buses.get(entry.bus_name)
+        if bus is None:
+            raise NotFound(f"Event bus {entry.bus_name} does not exist.", field="EventBusName")
+        events.append(
+            Event(
+                id=entry.event_id or uuid.uuid4(),
+                bus=bus,
+                source=entry.source,
+                detail_type=entry.detail_type,
+                time=entry.time or now,
+                resources=list(entry.resources),
+                detail=entry.detail,
+                ingested_at=now,
+                replay_name=entry.replay_name,
+                forwarded_from=entry.forwarded_from,
+                published_by=published_by[:200],
+            )
+        )
+    with transaction.atomic():
+        Event.objects.bulk_create(events)
+        PendingRoute.objects.bulk_create(
+            [PendingRoute(event=event, created_at=now, enqueued_at=now, enqueue_count=1)
+             for event in events]
+        )
+        dispatch.route_events_on_commit([str(event.id) for event in events])
+    return events
+
+
+def put_events(
+    raw_entries: Any, *, published_by: str, allowed_bus_names: set[str] | None = None
+) -> PutEventsResult:
+    """PutEvents: each entry is stored or fails alone, in request order.
+
+    Raises ValidationError only for a request that is wrong as a whole (not a list, no entries,
+    more than ten). `allowed_bus_names`, when given, limits which buses the caller may use."""
+    if not isinstance(raw_entries, list):
+        raise ValidationError("Entries must be a list of 1 to 10 entries.", field="Entries")
+    if not 1 <= len(raw_entries) <= MAX_ENTRIES_PER_REQUEST:
+        raise ValidationError(
+            f"1 validation error detected: Value at 'entries' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_ENTRIES_PER_REQUEST} and "
+            f"greater than or equal to 1 (got {len(raw_entries)}).",
+            field="Entries",
+        )
+    results: list[dict[str, str] | None] = [None] * len(raw_entries)
+    accepted: list[tuple[int, EventEntry]] = []
+    parsed: list[tuple[int, EventEntry]] = []
+    for position, raw in enumerate(raw_entries):
+        try:
+            parsed.append((position, entry_from_put_events(raw)))
+        except EntryError as error:
+            results[position] = {"ErrorCode": error.code, "ErrorMessage": error.message}
+    buses = _buses_by_name(entry.bus_name for _, entry in parsed)
+    for position, entry in parsed:
+        if entry.bus_name not in buses:
+            results[position] = {
+                "ErrorCode": "ResourceNotFoundException",
+                "ErrorMessage": f"Event bus {entry.bus_name} does not exist.",
+            }
+        elif allowed_bus_names is not None and entry.bus_name not in allowed_bus_names:
+            results[position] = {
+                "ErrorCode": "AccessDeniedException",
+                "ErrorMessage": f"This API key may not publish to event bus {entry.bus_name}.",
+            }
+        else:
+            accepted.append((position, entry))
+    if accepted:
+        events = events_store(entries=[entry for _, entry in accepted], published_by=published_by)
+        for (position, _), event in zip(accepted, events, strict=True):
+            results[position] = {"EventId": str(event.id)}
+    return PutEventsResult(entries=[result for result in results if result is not None])
+
+
+def event_publish(
+    *,
+    source: str,
+    detail_type: str,
+    detail: Mapping[str, Any],
+    bus_name: str = DEFAULT_BUS_NAME,
+    resources: Sequence[str] = (),
+    time: datetime | None = None,
+    published_by: str = "service",
+) -> Event:
+    """Publishes one event from Python code, with the same checks as PutEvents."""
+    raw = {
+        "Source": source,
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail, separators=(",", ":")),
+        "Resources": list(resources),
+        "EventBusName": bus_name,
+    }
+    try:
+        entry = entry_from_put_events(raw)
+    except EntryError as error:
+        raise ValidationError(error.message, code=error.code) from None
+    if time is not None:
+        entry = EventEntry(**{**entry.__dict__, "time": time})
+    return events_store(entries=[entry], published_by=published_by)[0]

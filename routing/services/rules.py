@@ -1,0 +1,452 @@
+"""Buses, rules and targets: every change validated, kept as a revision, and made visible to the
+workers' compiled indexes by bumping the bus's rules_version in the same transaction."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from routing.errors import (
+    AlreadyExists,
+    InvalidEventPattern,
+    LimitExceeded,
+    NotFound,
+    ValidationError,
+)
+from routing.handlers import UnknownHandlerError, get_handler, registered_handler_names
+from routing.models import (
+    DEFAULT_BUS_NAME,
+    MAX_TARGETS_PER_RULE,
+    EventBus,
+    Rule,
+    RuleRevision,
+    RuleState,
+    Target,
+    TargetKind,
+    bus_name_validator,
+    rule_name_validator,
+    target_id_validator,
+)
+from routing.patterns import InvalidPatternError, compile_pattern
+from routing.transform import InvalidTargetInputError, TargetInput
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, for revisions and audit: a user, an API key or the system."""
+
+    label: str
+    user: AbstractBaseUser | None = None
+
+    @classmethod
+    def system(cls, what: str = "system") -> Actor:
+        return cls(label=what)
+
+    @classmethod
+    def for_user(cls, user: AbstractBaseUser | AnonymousUser) -> Actor:
+        if isinstance(user, AnonymousUser) or not user.is_authenticated:
+            return cls(label="anonymous")
+        return cls(label=f"user:{user.get_username()}", user=user)
+
+
+def _check(validator: Any, value: str, field_name: str) -> None:
+    try:
+        validator(value)
+    except DjangoValidationError as error:
+        raise ValidationError(" ".join(error.messages), field=field_name) from None
+
+
+def _bump_rules_version(bus: EventBus) -> None:
+    EventBus.objects.filter(pk=bus.pk).update(rules_version=F("rules_version") + 1)
+
+
+# Buses ---------------------------------------------------------------------------------------
+
+def bus_get(name: str) -> EventBus:
+    try:
+        return EventBus.objects.get(name=name)
+    except EventBus.DoesNotExist:
+        raise NotFound(f"Event bus {name} does not exist.", field="EventBusName") from None
+
+
+def bus_create(*, name: str, description: str = "", actor: Actor) -> EventBus:
+    _check(bus_name_validator, name, "Name")
+    if len(description) > 512:
+        raise ValidationError("Description is longer than 512 characters.", field="Description")
+    try:
+        with transaction.atomic():
+            return EventBus.objects.create(name=name, description=description)
+    except IntegrityError:
+        raise AlreadyExists(f"Event bus {name} already exists.", field="Name") from None
+
+
+def bus_ensure_default() -> EventBus:
+    bus, _ = EventBus.objects.get_or_create(
+        name=DEFAULT_BUS_NAME, defaults={"description": "The default event bus."}
+    )
+    return bus
+
+
+def bus_delete(*, name: str, actor: Actor) -> None:
+    if name == DEFAULT_BUS_NAME:
+        raise ValidationError("Cannot delete event bus default.", field="Name")
+    bus = bus_get(name)
+    if bus.rules.filter(deleted_at__isnull=True).exists():
+        raise ValidationError(
+            f"Event bus {name} still has rules: delete them first.", field="Name"
+        )
+    if bus.events.exists() or bus.archives.exists():
+        raise ValidationError(
+            f"Event bus {name} holds events or archives, which are kept for their history; "
+            "it cannot be deleted.",
+            field="Name",
+        )
+    bus.delete()
+
+
+# Rules ---------------------------------------------------------------------------------------
+
+def parse_event_pattern(pattern: Any) -> dict[str, Any]:
+    """Validates with the engine; the message is EventBridge's, `field` the offending path."""
+    try:
+        compiled = compile_pattern(pattern)
+    except InvalidPatternError as error:
+        raise InvalidEventPattern(str(error), field=getattr(error, "path", None)) from None
+    if isinstance(pattern, str):
+        parsed: dict[str, Any] = json.loads(pattern)
+        return parsed
+    del compiled
+    return dict(pattern)
+
+
+def _target_snapshot(target: Target) -> dict[str, Any]:
+    return {
+        "Id": target.target_id,
+        "Kind": target.kind,
+        "Address": target.address,
+        **target_input_of(target).to_aws(),
+        "RetryPolicy": {
+            "MaximumRetryAttempts": target.max_retry_attempts,
+            "MaximumEventAgeInSeconds": target.max_event_age_seconds,
+        },
+        "DeadLetter": target.dead_letter_enabled,
+    }
+
+
+def _record_revision(rule: Rule, *, change: str, actor: Actor, deleted: bool = False) -> None:
+    targets = [_target_snapshot(t) for t in rule.targets.filter(deleted_at__isnull=True)]
+    RuleRevision.objects.create(
+        rule=rule,
+        bus_id=rule.bus_id,
+        number=rule.revision,
+        event_pattern=rule.event_pattern,
+        state=rule.state,
+        description=rule.description,
+        targets=targets,
+        change=change[:200],
+        deleted=deleted,
+        changed_by=actor.user if isinstance(actor.user, User) else None,
+        changed_by_label=actor.label[:200],
+    )
+
+
+def _next_revision(rule: Rule, *, change: str, actor: Actor, deleted: bool = False) -> None:
+    rule.revision += 1
+    rule.save(update_fields=["event_pattern", "state", "description", "revision", "deleted_at",
+                             "updated_at"])
+    _record_revision(rule, change=change, actor=actor, deleted=deleted)
+    _bump_rules_version(rule.bus)
+
+
+def rule_get(*, bus_name: str, name: str) -> Rule:
+    try:
+        return Rule.objects.select_related("bus").get(
+            bus__name=bus_name, name=name, deleted_at__isnull=True
+        )
+    except Rule.DoesNotExist:
+        raise NotFound(f"Rule {name} does not exist on EventBus {bus_name}.", field="Name") \
+            from None
+
+
+def rule_put(
+    *,
+    bus_name: str,
+    name: str,
+    event_pattern: Any,
+    actor: Actor,
+    state: str = RuleState.ENABLED,
+    description: str = "",
+    managed_by: str = "",
+) -> Rule:
+    """PutRule: creates the rule, or replaces its pattern, state and description."""
+    _check(rule_name_validator, name, "Name")
+    if state not in RuleState.values:
+        raise ValidationError(f"State must be one of {', '.join(RuleState.values)}.",
+                              field="State")
+    if len(description) > 512:
+        raise ValidationError("Description is longer than 512 characters.", field="Description")
+    pattern = parse_event_pattern(event_pattern)
+    with transaction.atomic():
+        bus = EventBus.objects.select_for_update().filter(name=bus_name).first()
+        if bus is None:
+            raise NotFound(f"Event bus {bus_name} does not exist.", field="EventBusName")
+        rule = Rule.objects.filter(bus=bus, name=name, deleted_at__isnull=True).first()
+        if rule is None:
+            rule = Rule.objects.create(
+                bus=bus, name=name, event_pattern=pattern, state=state,
+                description=description, managed_by=managed_by, revision=1,
+            )
+            _record_revision(rule, change="created", actor=actor)
+            _bump_rules_version(bus)
+            return rule
+        if rule.managed_by and rule.managed_by != managed_by:
+            raise ValidationError(
+                f"Rule {name} is managed by {rule.managed_by} and cannot be changed here.",
+                field="Name",
+            )
+        changes = [
+            label for label, changed in (
+                ("pattern", rule.event_pattern != pattern),
+                ("state", rule.state != state),
+                ("description", rule.description != description),
+            ) if changed
+        ]
+        if not changes:
+            return rule
+        rule.event_pattern, rule.state, rule.description = pattern, state, description
+        _next_revision(rule, change="changed " + ", ".join(changes), actor=actor)
+        return rule
+
+
+def rule_set_state(*, rule: Rule, state: str, actor: Actor) -> Rule:
+    if state not in RuleState.values:
+        raise ValidationError(f"State must be one of {', '.join(RuleState.values)}.",
+                              field="State")
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        if rule.state != state:
+            rule.state = state
+            _next_revision(rule, change="enabled" if state == RuleState.ENABLED else "disabled",
+                           actor=actor)
+    return rule
+
+
+def rule_delete(*, rule: Rule, actor: Actor, force: bool = False) -> None:
+    """DeleteRule. As in EventBridge, a rule with targets is refused unless `force`."""
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        live_targets = rule.targets.filter(deleted_at__isnull=True)
+        if live_targets.exists() and not force:
+            raise ValidationError("Rule can't be deleted since it has targets.", field="Name")
+        now = timezone.now()
+        live_targets.update(deleted_at=now)
+        rule.deleted_at = now
+        _next_revision(rule, change="deleted", actor=actor, deleted=True)
+
+
+def rule_restore_revision(*, rule: Rule, number: int, actor: Actor) -> Rule:
+    """Makes the rule's pattern, state and description what they were at revision `number`."""
+    try:
+        revision = rule.revisions.get(number=number)
+    except RuleRevision.DoesNotExist:
+        raise NotFound(f"Rule {rule.name} has no revision {number}.", field="Revision") from None
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        rule.event_pattern = revision.event_pattern
+        rule.state = revision.state
+        rule.description = revision.description
+        _next_revision(rule, change=f"restored revision {number}", actor=actor)
+    return rule
+
+
+# Targets -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TargetSpec:
+    target_id: str
+    kind: str
+    address: str
+    target_input: TargetInput = field(default_factory=TargetInput)
+    max_retry_attempts: int = 185
+    max_event_age_seconds: int = 86400
+    dead_letter_enabled: bool = True
+    webhook_timeout_seconds: float = 5.0
+
+
+def target_input_of(target: Target) -> TargetInput:
+    return TargetInput.from_aws({
+        key: value for key, value in (
+            ("Input", target.input or None),
+            ("InputPath", target.input_path or None),
+            ("InputTransformer", target.input_transformer),
+        ) if value is not None
+    })
+
+
+def is_private_address(host: str) -> bool:
+    """Loopback, private, link-local, reserved or unspecified; 'localhost' counts."""
+    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(
+        ".localhost"
+    ):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global or address.is_multicast
+
+
+def _validate_target(spec: TargetSpec, bus: EventBus) -> None:
+    _check(target_id_validator, spec.target_id, "Id")
+    if spec.kind not in TargetKind.values:
+        raise ValidationError(f"Target kind must be one of {', '.join(TargetKind.values)}.",
+                              field="Kind")
+    if not spec.address:
+        raise ValidationError("Target address is required.", field="Address")
+    if spec.kind == TargetKind.HANDLER:
+        try:
+            get_handler(spec.address)
+        except UnknownHandlerError as error:
+            raise ValidationError(str(error), field="Address") from None
+    elif spec.kind == TargetKind.WEBHOOK:
+        parts = urlsplit(spec.address)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValidationError("A webhook target needs an http:// or https:// URL.",
+                                  field="Address")
+        if not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES and is_private_address(
+            parts.hostname
+        ):
+            raise ValidationError(
+                f"Webhook host {parts.hostname} is a loopback or private address; set "
+                "ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES to allow it.",
+                field="Address",
+            )
+        if not 0.1 <= spec.webhook_timeout_seconds <= 30:
+            raise ValidationError("Webhook timeout must be between 0.1 and 30 seconds.",
+                                  field="Timeout")
+    elif spec.kind == TargetKind.CHANNELS:
+        from routing.transform import validate_group_template
+
+        try:
+            validate_group_template(spec.address)
+        except ValueError as error:
+            raise ValidationError(str(error), field="Address") from None
+    elif spec.kind == TargetKind.BUS:
+        if spec.address == bus.name:
+            raise ValidationError("A bus target cannot forward to the rule's own bus.",
+                                  field="Address")
+        if not EventBus.objects.filter(name=spec.address).exists():
+            raise ValidationError(f"Event bus {spec.address} does not exist.", field="Address")
+    if not 0 <= spec.max_retry_attempts <= 185:
+        raise ValidationError("MaximumRetryAttempts must be between 0 and 185.",
+                              field="RetryPolicy.MaximumRetryAttempts")
+    if not 60 <= spec.max_event_age_seconds <= 86400:
+        raise ValidationError("MaximumEventAgeInSeconds must be between 60 and 86400.",
+                              field="RetryPolicy.MaximumEventAgeInSeconds")
+    try:
+        spec.target_input.validate(target_id=spec.target_id)
+    except InvalidTargetInputError as error:
+        raise ValidationError(str(error), field=error.field) from None
+    if spec.kind == TargetKind.BUS and spec.target_input != TargetInput():
+        raise ValidationError(
+            "A bus target forwards the event unchanged: Input, InputPath and InputTransformer "
+            "are not allowed.",
+            field="Input",
+        )
+
+
+@dataclass(frozen=True)
+class TargetFailure:
+    target_id: str
+    code: str
+    message: str
+
+    def as_aws(self) -> dict[str, str]:
+        return {"TargetId": self.target_id, "ErrorCode": self.code, "ErrorMessage": self.message}
+
+
+def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> list[TargetFailure]:
+    """PutTargets: adds or replaces targets by Id; each bad one fails alone."""
+    failures: list[TargetFailure] = []
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        live = {t.target_id: t for t in rule.targets.filter(deleted_at__isnull=True)}
+        changed = False
+        for spec in targets:
+            try:
+                _validate_target(spec, rule.bus)
+            except ValidationError as error:
+                failures.append(TargetFailure(spec.target_id, error.code, error.message))
+                continue
+            is_new = spec.target_id not in live
+            if is_new and len(live) >= MAX_TARGETS_PER_RULE:
+                failures.append(TargetFailure(
+                    spec.target_id, LimitExceeded.code,
+                    f"The requested resource exceeds the maximum number allowed: a rule has at "
+                    f"most {MAX_TARGETS_PER_RULE} targets.",
+                ))
+                continue
+            aws_input = spec.target_input.to_aws()
+            values = {
+                "kind": spec.kind,
+                "address": spec.address,
+                "input": aws_input.get("Input", ""),
+                "input_path": aws_input.get("InputPath", ""),
+                "input_transformer": aws_input.get("InputTransformer"),
+                "max_retry_attempts": spec.max_retry_attempts,
+                "max_event_age_seconds": spec.max_event_age_seconds,
+                "dead_letter_enabled": spec.dead_letter_enabled,
+                "webhook_timeout_seconds": spec.webhook_timeout_seconds,
+            }
+            if not is_new:
+                # A target's history (its deliveries) belongs to the old configuration, so a
+                # replaced target is retired and a new row takes its place.
+                old = live[spec.target_id]
+                if all(getattr(old, key) == value for key, value in values.items()):
+                    continue
+                old.deleted_at = timezone.now()
+                old.save(update_fields=["deleted_at"])
+            live[spec.target_id] = Target.objects.create(
+                rule=rule, target_id=spec.target_id, **values
+            )
+            changed = True
+        if changed:
+            names = ", ".join(spec.target_id for spec in targets
+                              if spec.target_id not in {f.target_id for f in failures})
+            _next_revision(rule, change=f"targets set: {names}", actor=actor)
+    return failures
+
+
+def targets_remove(*, rule: Rule, target_ids: Sequence[str], actor: Actor) -> list[TargetFailure]:
+    failures: list[TargetFailure] = []
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        live = {t.target_id: t for t in rule.targets.filter(deleted_at__isnull=True)}
+        removed = []
+        for target_id in target_ids:
+            target = live.get(target_id)
+            if target is None:
+                failures.append(TargetFailure(target_id, NotFound.code,
+                                              f"Target {target_id} does not exist."))
+                continue
+            target.deleted_at = timezone.now()
+            target.save(update_fields=["deleted_at"])
+            removed.append(target_id)
+        if removed:
+            _next_revision(rule, change=f"targets removed: {', '.join(removed)}", actor=actor)
+    return failures
+
+
+def known_handler_names() -> list[str]:
+    return registered_handler_names()

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What a target (and a handler) knows about the attempt beside its payload."""
+
+    event: dict[str, Any]
+    event_id: str
+    bus_name: str
+    rule_name: str
+    rule_arn: str
+    target_id: str
+    delivery_id: str
+    attempt: int
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this (event, target): receivers drop repeats by it."""
+        return self.delivery_id
+
+
+class AttemptFailure(Exception):
+    """An attempt that did not succeed. `retryable` says whether trying again could help;
+    `code` is short and stable (EventBridge's dead-letter codes where they fit)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retryable: bool = True,
+        response_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.response_status = response_status
+        self.retry_after = retry_after

@@ -1,0 +1,42 @@
+"""`bus` targets: the event is forwarded, unchanged, to another bus as a new event there.
+
+Its id is derived from the delivery, so a retried forward finds the event already there and
+succeeds without a second copy."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError
+
+from routing.errors import RoutingError
+from routing.models import Event, Target
+from routing.targets.base import AttemptFailure, DeliveryContext
+
+FORWARD_NAMESPACE = uuid.UUID("5b0d6c39-61f4-4a8e-9d4c-3f0c2b7f4a10")
+
+
+def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
+    from routing.services.publish import EventEntry, events_store
+
+    forwarded_id = uuid.uuid5(FORWARD_NAMESPACE, context.delivery_id)
+    if Event.objects.filter(pk=forwarded_id).exists():
+        return None
+    original = Event.objects.get(pk=context.event_id)
+    entry = EventEntry(
+        source=original.source,
+        detail_type=original.detail_type,
+        detail=original.detail,
+        bus_name=target.address,
+        resources=tuple(original.resources),
+        time=original.time,
+        forwarded_from=original.pk,
+        event_id=forwarded_id,
+    )
+    try:
+        events_store(entries=[entry], published_by=f"bus:{context.bus_name}/{context.rule_name}")
+    except IntegrityError:
+        return None  # a concurrent attempt forwarded it first
+    except RoutingError as error:
+        raise AttemptFailure("NO_RESOURCE", error.message, retryable=False) from None
+    return None
