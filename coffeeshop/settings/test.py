@@ -6,6 +6,7 @@ With no DATABASE_URL it uses a SQLite file, which those processes can share.
 """
 
 import atexit
+import os
 
 from coffeeshop.embedded_redis import ensure_redis_url_in_environment
 
@@ -24,7 +25,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test session, so that two sessions on one checkout never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 # Test webhooks are local HTTP servers, and retries should come quickly.
 ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
