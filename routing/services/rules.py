@@ -106,6 +106,12 @@ def bus_delete(*, name: str, actor: Actor) -> None:
         raise ValidationError(
             f"Event bus {name} still has rules: delete them first.", field="Name"
         )
+    if bus.rules.exists():
+        raise ValidationError(
+            f"Event bus {name} had rules, whose history (revisions, deliveries) is kept; "
+            "it cannot be deleted.",
+            field="Name",
+        )
     if bus.events.exists() or bus.archives.exists():
         raise ValidationError(
             f"Event bus {name} holds events or archives, which are kept for their history; "
@@ -229,12 +235,27 @@ def rule_put(
         return rule
 
 
+def _lock_live_rule(rule: Rule, *, for_change: bool = True) -> Rule:
+    """The rule, locked for this transaction; refuses deleted rules (and, for changes, rules a
+    system feature owns)."""
+    locked = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+    if locked.deleted_at is not None:
+        raise NotFound(f"Rule {locked.name} does not exist on EventBus {locked.bus.name}.",
+                       field="Name")
+    if for_change and locked.managed_by:
+        raise ValidationError(
+            f"Rule {locked.name} is managed by {locked.managed_by} and cannot be changed here.",
+            field="Name",
+        )
+    return locked
+
+
 def rule_set_state(*, rule: Rule, state: str, actor: Actor) -> Rule:
     if state not in RuleState.values:
         raise ValidationError(f"State must be one of {', '.join(RuleState.values)}.",
                               field="State")
     with transaction.atomic():
-        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        rule = _lock_live_rule(rule)
         if rule.state != state:
             rule.state = state
             _next_revision(rule, change="enabled" if state == RuleState.ENABLED else "disabled",
@@ -245,7 +266,7 @@ def rule_set_state(*, rule: Rule, state: str, actor: Actor) -> Rule:
 def rule_delete(*, rule: Rule, actor: Actor, force: bool = False) -> None:
     """DeleteRule. As in EventBridge, a rule with targets is refused unless `force`."""
     with transaction.atomic():
-        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        rule = _lock_live_rule(rule)
         live_targets = rule.targets.filter(deleted_at__isnull=True)
         if live_targets.exists() and not force:
             raise ValidationError("Rule can't be deleted since it has targets.", field="Name")
@@ -262,7 +283,7 @@ def rule_restore_revision(*, rule: Rule, number: int, actor: Actor) -> Rule:
     except RuleRevision.DoesNotExist:
         raise NotFound(f"Rule {rule.name} has no revision {number}.", field="Revision") from None
     with transaction.atomic():
-        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        rule = _lock_live_rule(rule)
         rule.event_pattern = revision.event_pattern
         rule.state = revision.state
         rule.description = revision.description
@@ -307,7 +328,8 @@ def is_private_address(host: str) -> bool:
     return not address.is_global or address.is_multicast
 
 
-def _validate_target(spec: TargetSpec, bus: EventBus) -> None:
+def target_validate(spec: TargetSpec, bus: EventBus) -> None:
+    """Raises ValidationError (naming the field) for a target the bus would refuse."""
     _check(target_id_validator, spec.target_id, "Id")
     if spec.kind not in TargetKind.values:
         raise ValidationError(f"Target kind must be one of {', '.join(TargetKind.values)}.",
@@ -380,12 +402,12 @@ def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> l
     """PutTargets: adds or replaces targets by Id; each bad one fails alone."""
     failures: list[TargetFailure] = []
     with transaction.atomic():
-        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        rule = _lock_live_rule(rule)
         live = {t.target_id: t for t in rule.targets.filter(deleted_at__isnull=True)}
         changed = False
         for spec in targets:
             try:
-                _validate_target(spec, rule.bus)
+                target_validate(spec, rule.bus)
             except ValidationError as error:
                 failures.append(TargetFailure(spec.target_id, error.code, error.message))
                 continue
@@ -431,7 +453,7 @@ def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> l
 def targets_remove(*, rule: Rule, target_ids: Sequence[str], actor: Actor) -> list[TargetFailure]:
     failures: list[TargetFailure] = []
     with transaction.atomic():
-        rule = Rule.objects.select_for_update().select_related("bus").get(pk=rule.pk)
+        rule = _lock_live_rule(rule)
         live = {t.target_id: t for t in rule.targets.filter(deleted_at__isnull=True)}
         removed = []
         for target_id in target_ids:

@@ -160,3 +160,27 @@ def test_buses(default_bus: EventBus, actor: Actor) -> None:
     bus_create(name="empty", actor=actor)
     bus_delete(name="empty", actor=actor)
     assert not EventBus.objects.filter(name="empty").exists()
+
+
+def test_a_deleted_rule_cannot_be_changed(default_bus: EventBus, actor: Actor, recorder) -> None:
+    rule = rule_put(bus_name="default", name="gone", event_pattern=NEW_ORDER, actor=actor)
+    rule_delete(rule=rule, actor=actor)
+    revisions = rule.revisions.count()
+    with pytest.raises(NotFound, match="Rule gone does not exist"):
+        rule_set_state(rule=rule, state=RuleState.DISABLED, actor=actor)
+    with pytest.raises(NotFound):
+        rule_restore_revision(rule=rule, number=1, actor=actor)
+    with pytest.raises(NotFound):
+        rule_delete(rule=rule, actor=actor)
+    with pytest.raises(NotFound):
+        targets_put(rule=rule, targets=[TargetSpec("t", "handler", "tests.recorder")],
+                    actor=actor)
+    assert rule.revisions.count() == revisions
+
+
+def test_a_bus_that_had_rules_keeps_its_history(default_bus: EventBus, actor: Actor) -> None:
+    bus_create(name="payments", actor=actor)
+    rule = rule_put(bus_name="payments", name="old", event_pattern=NEW_ORDER, actor=actor)
+    rule_delete(rule=rule, actor=actor)
+    with pytest.raises(ValidationError, match="history"):
+        bus_delete(name="payments", actor=actor)
