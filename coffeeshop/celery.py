@@ -21,4 +21,16 @@ app.conf.beat_schedule = {
         "schedule": 10.0,
         "options": {"expires": 10.0},
     },
+    # Replays whose worker died or whose message was lost are enqueued again.
+    "routing-resume-replays": {
+        "task": "routing.resume_replays",
+        "schedule": 10.0,
+        "options": {"expires": 10.0},
+    },
+    # The retention purge (ROUTING_EVENT_RETENTION_DAYS; archives keep what they retain).
+    "routing-purge-events": {
+        "task": "routing.purge_events",
+        "schedule": 3600.0,
+        "options": {"expires": 600.0},
+    },
 }

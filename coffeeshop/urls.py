@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("routing.api.urls")),
 ]
 
 
@@ -17,4 +18,5 @@ def public_pages() -> list[tuple[str, str]]:
         ("Home", "/"),
         ("Admin", "/admin/"),
         ("Health", "/healthz"),
+        ("API docs", "/api/docs"),
     ]

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 ROUTE_TASK = "routing.route_events"
 DELIVER_TASK = "routing.deliver"
+REPLAY_TASK = "routing.replay"
 
 
 def _send(task_name: str, args: list[object], countdown: float | None = None) -> bool:
@@ -24,7 +25,7 @@ def _send(task_name: str, args: list[object], countdown: float | None = None) ->
         app.send_task(task_name, args=args, countdown=countdown)
     except Exception as exc:  # kombu raises several connection error types
         logger.warning(
-            "could not enqueue %s%r (%s); the sweeper will retry it", task_name, args, exc
+            "could not enqueue %s%r (%s); the sweeper will send it again", task_name, args, exc
         )
         return False
     return True
@@ -46,3 +47,9 @@ def send_route_events(event_ids: Sequence[str]) -> bool:
 
 def send_deliver(delivery_id: str, countdown: float | None = None) -> bool:
     return _send(DELIVER_TASK, [str(delivery_id)], countdown)
+
+
+def send_replay(replay_id: int) -> bool:
+    """A lost replay message is not lost work: the resume job sends it again once the replay
+    has been silent for a while."""
+    return _send(REPLAY_TASK, [replay_id])

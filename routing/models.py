@@ -52,6 +52,8 @@ class EventBus(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "event bus"
+        verbose_name_plural = "event buses"
 
     def __str__(self) -> str:
         return self.name
@@ -431,12 +433,19 @@ class Replay(models.Model):
     total_events = models.PositiveIntegerField(default=0)
     replayed_events = models.PositiveIntegerField(default=0)
     event_last_replayed_time = models.DateTimeField(null=True, blank=True)
+    # The walk's keyset: with event_last_replayed_time, the last archive entry replayed. Many
+    # entries can share one event time, so the time alone cannot say where to resume.
+    last_entry_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The last sign of life of a run (wall clock): a replay silent for too long lost its worker
+    # or its queue message, and the resume job enqueues it again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="replay_state_heartbeat")]
 
     def __str__(self) -> str:
         return self.name
@@ -444,6 +453,10 @@ class Replay(models.Model):
     @property
     def arn(self) -> str:
         return f"arn:aws:events:{region()}:{ACCOUNT_ID}:replay/{self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in {ReplayState.STARTING, ReplayState.RUNNING, ReplayState.CANCELLING}
 
 
 class ApiKey(models.Model):

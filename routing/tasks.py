@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from routing.services.archives import events_purge_by_retention, replay_run, replays_resume
 from routing.services.delivery import delivery_attempt, sweep
 from routing.services.matching import route_events as route_events_service
 
@@ -26,4 +27,28 @@ def sweep_lost_work() -> dict[str, int]:
         "events_requeued": report.events_requeued,
         "deliveries_requeued": report.deliveries_requeued,
         "lost_attempts_recovered": report.lost_attempts_recovered,
+    }
+
+PURGE_TASK_SECONDS = 40.0
+
+
+@shared_task(name="routing.replay")
+def replay(replay_id: int) -> str:
+    return replay_run(replay_id=replay_id).state
+
+
+@shared_task(name="routing.resume_replays")
+def resume_replays() -> dict[str, int]:
+    return {"resumed": len(replays_resume())}
+
+
+@shared_task(name="routing.purge_events")
+def purge_events() -> dict[str, int]:
+    report = events_purge_by_retention(time_budget_seconds=PURGE_TASK_SECONDS)
+    if report is None:
+        return {"events_deleted": 0}
+    return {
+        "events_deleted": report.events_deleted,
+        "archive_entries_expired": report.archive_entries_expired,
+        "complete": int(report.complete),
     }

@@ -113,6 +113,8 @@ ROUTING_RUNNING_LEASE_SECONDS = float(env_str("ROUTING_RUNNING_LEASE_SECONDS", "
 # Webhooks to loopback / private / link-local addresses are refused unless this is on.
 ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 ROUTING_EVENT_RETENTION_DAYS = env_int("ROUTING_EVENT_RETENTION_DAYS", 30)
+# A replay whose runs have shown no sign of life for this long is enqueued again.
+ROUTING_REPLAY_STALE_SECONDS = float(env_str("ROUTING_REPLAY_STALE_SECONDS", "120"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,5 +1,15 @@
 """Every write to the bus. Views, the API, admin, consumers and tasks call these."""
 
+from routing.services.archives import (
+    archive_create,
+    archive_delete,
+    archive_get,
+    archive_update,
+    events_purge,
+    replay_cancel,
+    replay_get,
+    replay_start,
+)
 from routing.services.delivery import (
     deliveries_redrive,
     delivery_attempt,
@@ -37,6 +47,10 @@ __all__ = [
     "EventEntry",
     "PutEventsResult",
     "TargetSpec",
+    "archive_create",
+    "archive_delete",
+    "archive_get",
+    "archive_update",
     "bus_create",
     "bus_delete",
     "bus_ensure_default",
@@ -45,8 +59,12 @@ __all__ = [
     "delivery_attempt",
     "delivery_redrive",
     "event_publish",
+    "events_purge",
     "events_store",
     "put_events",
+    "replay_cancel",
+    "replay_get",
+    "replay_start",
     "route_events",
     "rule_delete",
     "rule_get",

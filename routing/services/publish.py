@@ -85,27 +85,51 @@ def _json_depth(value: Any, limit: int) -> int:
 
 
 def _parse_time(raw: Any) -> datetime:
-    if isinstance(raw, datetime):
-        moment = raw
-    elif isinstance(raw, int | float) and not isinstance(raw, bool):
-        moment = datetime.fromtimestamp(raw, tz=UTC)
-    elif isinstance(raw, str):
-        parsed = parse_datetime(raw.strip())
-        if parsed is None:
-            try:
-                parsed = datetime.fromtimestamp(float(raw), tz=UTC)
-            except ValueError:
-                raise EntryError(
-                    "InvalidArgument",
-                    f"Parameter Time is not valid: {raw!r} is not an RFC 3339 timestamp "
-                    "(e.g. 2026-11-29T09:30:00Z) or seconds since the epoch.",
-                ) from None
-        moment = parsed
-    else:
-        raise EntryError("InvalidArgument", "Parameter Time is not valid: expected a timestamp.")
+    try:
+        if isinstance(raw, datetime):
+            moment = raw
+        elif isinstance(raw, int | float) and not isinstance(raw, bool):
+            moment = datetime.fromtimestamp(raw, tz=UTC)
+        elif isinstance(raw, str):
+            moment = parse_datetime(raw.strip()) or datetime.fromtimestamp(float(raw), tz=UTC)
+        else:
+            raise EntryError("InvalidArgument",
+                             "Parameter Time is not valid: expected a timestamp.")
+    # Impossible dates, out-of-range numbers and text that is no time at all all land here.
+    except (ValueError, OverflowError, OSError):
+        raise EntryError(
+            "InvalidArgument",
+            f"Parameter Time is not valid: {raw!r} is not an RFC 3339 timestamp "
+            "(e.g. 2026-11-29T09:30:00Z) or seconds since the epoch, within years 1-9999.",
+        ) from None
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
     return moment
+
+
+def _refuse_non_finite(constant: str) -> float:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _unstorable_text(value: Any) -> str | None:
+    """Why a string (or any string inside a JSON value) cannot be stored, if it cannot:
+    PostgreSQL refuses NUL characters, and a lone surrogate is not text in UTF-8."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if "\x00" in current:
+                return "contains a NUL character (\\u0000)"
+            try:
+                current.encode("utf-8")
+            except UnicodeEncodeError:
+                return "contains a lone surrogate, which is not valid Unicode text"
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return None
 
 
 def entry_from_put_events(raw: Any) -> EventEntry:
@@ -133,6 +157,10 @@ def entry_from_put_events(raw: Any) -> EventEntry:
             "InvalidArgument",
             f"Parameter DetailType is not valid: longer than {MAX_DETAIL_TYPE_LENGTH} characters.",
         )
+    for name, value in (("Source", source), ("DetailType", detail_type)):
+        problem = _unstorable_text(value)
+        if problem:
+            raise EntryError("InvalidArgument", f"Parameter {name} is not valid: it {problem}.")
     if source.startswith("aws."):
         raise EntryError("NotAuthorizedForSourceException", "Not authorized for the source.")
     resources_raw = raw.get("Resources", [])
@@ -141,10 +169,15 @@ def entry_from_put_events(raw: Any) -> EventEntry:
     if not isinstance(resources_raw, list) or not all(isinstance(r, str) for r in resources_raw):
         raise EntryError("InvalidArgument",
                          "Parameter Resources is not valid: expected a list of strings.")
+    problem = _unstorable_text(resources_raw)
+    if problem:
+        raise EntryError("InvalidArgument", f"Parameter Resources is not valid: it {problem}.")
     if any(len(resource) > MAX_RESOURCE_LENGTH for resource in resources_raw):
         raise EntryError("InvalidArgument",
                          f"Parameter Resources is not valid: an entry is longer than "
                          f"{MAX_RESOURCE_LENGTH} characters.")
+    if _unstorable_text(detail_text):
+        raise EntryError("MalformedDetail", "Detail is malformed.")
     size = sum(len(text.encode()) for text in (source, detail_type, detail_text, *resources_raw))
     if raw.get("Time") is not None:
         size += TIME_SIZE_BYTES
@@ -155,11 +188,14 @@ def entry_from_put_events(raw: Any) -> EventEntry:
             "Source, DetailType, Detail, each of Resources, and 14 bytes for Time.",
         )
     try:
-        detail = json.loads(detail_text)
+        detail = json.loads(detail_text, parse_constant=_refuse_non_finite)
     except (ValueError, RecursionError):
         raise EntryError("MalformedDetail", "Detail is malformed.") from None
     if not isinstance(detail, dict):
         raise EntryError("MalformedDetail", "Detail is malformed.")
+    problem = _unstorable_text(detail)
+    if problem:
+        raise EntryError("InvalidArgument", f"Parameter Detail is not valid: it {problem}.")
     if _json_depth(detail, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise EntryError("MalformedDetail",
                          f"Detail is malformed: nested deeper than {MAX_JSON_DEPTH} levels.")

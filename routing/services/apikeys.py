@@ -1,0 +1,108 @@
+"""API keys: created with a random secret shown once, stored as a SHA-256 of the whole key,
+found by their public prefix, revoked by name.
+
+A key reads `cs_<prefix>_<secret>`: the prefix (12 hex characters) finds the row, the secret
+(43 URL-safe characters, 256 random bits) is what makes it unguessable. Keys that random need no
+slow password hash: SHA-256 plus a constant-time comparison is enough.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from routing.errors import AlreadyExists, NotFound, ValidationError
+from routing.models import ApiKey, EventBus
+
+KEY_SCHEME = "cs"
+PREFIX_HEX_CHARS = 12
+SECRET_BYTES = 32
+MAX_KEY_LENGTH = 200
+# last_used_at is a hint for operators, not an audit log: one write a minute per key is plenty,
+# and it keeps a busy publisher from writing to the key's row on every request.
+LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_KEY_RE = re.compile(rf"^{KEY_SCHEME}_([0-9a-f]{{8,16}})_([A-Za-z0-9_-]{{32,}})$")
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def _new_key() -> tuple[str, str]:
+    prefix = secrets.token_hex(PREFIX_HEX_CHARS // 2)
+    return prefix, f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
+
+
+def apikey_create(*, name: str, bus_names: Iterable[str] = ()) -> tuple[ApiKey, str]:
+    """Creates a key, limited to `bus_names` when any are given (none: every bus).
+
+    Returns the row and the key itself, which is not stored anywhere and cannot be shown again."""
+    if not _NAME_RE.match(name):
+        raise ValidationError(
+            "An API key name is 1-100 characters: letters, digits, '.', '-' and '_', starting "
+            "with a letter or digit.",
+            field="Name",
+        )
+    wanted = sorted(set(bus_names))
+    buses = list(EventBus.objects.filter(name__in=wanted))
+    missing = sorted(set(wanted) - {bus.name for bus in buses})
+    if missing:
+        raise NotFound(f"Event bus {', '.join(missing)} does not exist.", field="Bus")
+    if ApiKey.objects.filter(name=name).exists():
+        raise AlreadyExists(f"API key {name} already exists.", field="Name")
+    # A clash of random 48-bit prefixes is all but impossible; one more draw settles it anyway.
+    for _ in range(3):
+        prefix, raw_key = _new_key()
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=hash_key(raw_key))
+                key.buses.set(buses)
+        except IntegrityError:
+            if ApiKey.objects.filter(name=name).exists():
+                raise AlreadyExists(f"API key {name} already exists.", field="Name") from None
+            continue
+        return key, raw_key
+    raise RuntimeError("could not draw an unused API key prefix in three tries")
+
+
+def apikey_revoke(*, name: str) -> ApiKey:
+    """Refuses the key from now on. Revoking a revoked key changes nothing."""
+    key = ApiKey.objects.filter(name=name).first()
+    if key is None:
+        raise NotFound(f"API key {name} does not exist.", field="Name")
+    if key.revoked_at is None:
+        now = timezone.now()
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
+        key.refresh_from_db(fields=["revoked_at"])
+    return key
+
+
+def apikey_authenticate(raw_key: str) -> ApiKey | None:
+    """The live key `raw_key` is, with its buses prefetched; None if it is not one."""
+    match = _KEY_RE.match(raw_key) if len(raw_key) <= MAX_KEY_LENGTH else None
+    if match is None:
+        return None
+    key = ApiKey.objects.prefetch_related("buses").filter(prefix=match.group(1)).first()
+    if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw_key)):
+        return None
+    if key.revoked_at is not None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_WRITE_INTERVAL:
+        # Conditional, so concurrent requests with one key write once, not once each.
+        ApiKey.objects.filter(pk=key.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_WRITE_INTERVAL)
+        ).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
