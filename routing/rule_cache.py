@@ -49,7 +49,10 @@ class CompiledBus:
         """The enabled rules and the archives whose patterns the event matches."""
         rules: list[CompiledRule] = []
         archives: list[int] = []
-        for matched in self.index.match(envelope):
+        # The index is not thread-safe, and a threaded worker may refresh it meanwhile.
+        with _lock:
+            found = self.index.match(envelope)
+        for matched in found:
             kind, key = cast(RuleKey, matched)
             if kind == "rule":
                 rules.append(self.rules[key])

@@ -9,8 +9,9 @@ A field's list is an OR of values and match expressions. It compiles to a `Field
 - `allows_absent`: `{"exists": false}` is present (the field is satisfied when the path has no
   leaf).
 
-It also keeps the facts the rule index needs to file a rule under a cheap lookup key: the exact
-keys, the lower-cased `equals-ignore-case` values and the plain prefixes.
+It also keeps what the rule index needs to file a rule under a cheap lookup key: the exact keys,
+the lower-cased `equals-ignore-case` values, the string affixes (`AffixKey`) and the numeric
+ranges.
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ class NumericRange:
         if self.upper_inclusive:
             return lambda key: type(key) is float and lower < key <= upper
         return lambda key: type(key) is float and lower < key < upper
+
+
+@dataclass(frozen=True, slots=True)
+class AffixKey:
+    """A way for the rule index to find a field's matches by string affix.
+
+    `kind` is prefix, suffix, prefix_ignore_case or suffix_ignore_case (affixes lower-cased);
+    `proves` tells whether having one of the affixes is the whole condition (a prefix field) or
+    only a necessary part of it (the literal head or tail of a wildcard).
+    """
+
+    kind: str
+    affixes: tuple[str, ...]
+    proves: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +132,27 @@ class ConditionBuilder:
             collected.extend(group)
         return collected
 
+    def _affix_keys(self, operators: list[str]) -> tuple[AffixKey, ...]:
+        """The string-affix lookups that can find this field's matches (see AffixKey)."""
+        if operators == ["prefix"]:
+            return (AffixKey("prefix", tuple(set(self.prefixes)), proves=True),)
+        if operators == ["prefix-ignore-case"]:
+            lowered = {p.lower() for p in self.prefixes_ignore_case}
+            return (AffixKey("prefix_ignore_case", tuple(lowered), proves=True),)
+        if operators == ["suffix"]:
+            return (AffixKey("suffix", tuple(set(self.suffixes)), proves=True),)
+        if operators == ["suffix-ignore-case"]:
+            lowered = {p.lower() for p in self.suffixes_ignore_case}
+            return (AffixKey("suffix_ignore_case", tuple(lowered), proves=True),)
+        if operators == ["wildcard"]:
+            heads = {pattern.literal_head() for pattern in self.wildcards}
+            tails = {pattern.literal_tail() for pattern in self.wildcards}
+            return (
+                AffixKey("prefix", tuple(heads), proves=False),
+                AffixKey("suffix", tuple(tails), proves=False),
+            )
+        return ()
+
     def build(self) -> FieldCondition:
         tests: list[ValueTest] = []
         operators: list[str] = []
@@ -144,7 +180,13 @@ class ConditionBuilder:
             regex = combined_regex(self.wildcards)
             tests.append(lambda key: type(key) is str and regex.fullmatch(key) is not None)
             operators.append("wildcard")
+        ranges: list[NumericRange] = []
         for numeric_range in self.numeric:
+            if numeric_range.lower is not None and numeric_range.lower == numeric_range.upper:
+                # ["=", x] is the exact number x (numbers are float keys), so it can be indexed.
+                self.exact.add(numeric_range.lower)
+                continue
+            ranges.append(numeric_range)
             tests.append(numeric_range.test())
             operators.append("numeric")
         for block in self.cidrs:
@@ -172,6 +214,7 @@ class ConditionBuilder:
         if self.allows_absent:
             operators.append("not-exists")
         return FieldCondition(
+            affix_keys=self._affix_keys(operators),
             path=self.path,
             exact=frozenset(self.exact) if self.exact else _NO_VALUES,
             tests=tuple(tests),
@@ -180,7 +223,7 @@ class ConditionBuilder:
             ignore_case_values=(
                 frozenset(self.equals_ignore_case) if self.equals_ignore_case else _NO_STRINGS
             ),
-            prefixes=tuple(self.prefixes),
+            numeric_ranges=tuple(ranges),
             operators=tuple(operators),
         )
 
@@ -216,13 +259,14 @@ class FieldCondition:
     __slots__ = (
         "__weakref__",
         "accepts",
+        "affix_keys",
         "allows_absent",
         "any_value",
         "exact",
         "ignore_case_values",
+        "numeric_ranges",
         "operators",
         "path",
-        "prefixes",
         "satisfied_by",
         "step",
         "tests",
@@ -231,22 +275,24 @@ class FieldCondition:
     def __init__(
         self,
         *,
+        affix_keys: tuple[AffixKey, ...],
         path: str,
         exact: frozenset[ValueKey],
         tests: tuple[ValueTest, ...],
         any_value: bool,
         allows_absent: bool,
         ignore_case_values: frozenset[str],
-        prefixes: tuple[str, ...],
+        numeric_ranges: tuple[NumericRange, ...],
         operators: tuple[str, ...],
     ) -> None:
+        self.affix_keys = affix_keys
         self.path = path
         self.exact = exact
         self.tests = tests
         self.any_value = any_value
         self.allows_absent = allows_absent
         self.ignore_case_values = ignore_case_values
-        self.prefixes = prefixes
+        self.numeric_ranges = numeric_ranges
         self.operators = operators
         # The field as an automaton step of the rule index: (path, its exact values).
         self.step: tuple[str, tuple[ValueKey, ...]] = (path, tuple(exact))

@@ -9,12 +9,15 @@ builds its state machine:
    leading steps share states, so a thousand rules naming the same `source` and `detail-type` and
    one shop each fan out only at the shop. A field with several values (an OR) gives one child per
    value.
-2. **Buckets.** The state reached after a branch's last step holds it in a *bucket*. Inside a
-   bucket, a branch whose remaining fields include one that only matches `equals-ignore-case`
-   values or prefixes (or, failing that, any field needing a value) is filed under that key:
-   (path, lower-cased value), (path, prefix) or path. Otherwise it sits in the bucket's plain set.
+2. **Buckets.** The state reached after a branch's last step holds it in a *bucket*. A small
+   bucket below the root is a plain set, scanned. In the root's bucket, and in any bucket that
+   grows past a few branches, a branch is filed under a *key* of one of its remaining fields: the
+   lower-cased value of an `equals-ignore-case` field; a prefix or suffix (case-sensitive or not),
+   or the literal head or tail of a wildcard, looked up once per distinct affix length; the range
+   of a `numeric` field (sorted bounds, found by bisection); or else the presence of a path it
+   needs.
 3. **Residual.** What the steps and the key do not already prove (numeric ranges, anything-but,
-   suffixes, wildcards, CIDR, exists) is evaluated only for the candidates.
+   wildcards, CIDR, exists, the same-array-element rule) is evaluated for the candidates only.
 
 `match(event)` flattens the event once, walks the automaton from the root following the event's
 leaves (at each state it looks up only the paths the state has transitions for, or the event's
@@ -23,13 +26,15 @@ evaluates their residual conditions. The cost follows the event and how many bra
 far, not how many rules there are. Adding or removing a rule touches only the states and posting
 lists of its own branches.
 
-Inside a bucket a branch goes to its cheapest key, the one with the shortest posting list,
-weighted by kind (a path is present far more often than a given value); when a posting list
-doubles past a threshold, branches with a much cheaper alternative are moved.
+Inside a bucket a branch goes to its cheapest key: kinds are weighted by how often an event meets
+them (a value rarely, a path nearly always), and a key many branches share counts as a common one.
+When a posting list (or a plain set) doubles past a threshold, branches with a much cheaper key
+move there.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -37,7 +42,7 @@ from math import prod
 from typing import Any
 
 from .compiler import MAX_PATTERN_LENGTH
-from .conditions import FieldCondition
+from .conditions import FieldCondition, NumericRange
 from .matcher import Branch, Pattern, compile_pattern, conditions_hold
 from .values import FlatEvent, ValueKey, flatten_event
 
@@ -45,39 +50,59 @@ RuleId = Hashable
 
 # At most this many automaton paths per branch; fields with several values beyond it stay residual.
 _MAX_STEP_EXPANSION = 16
-# A posting list in a bucket is reviewed each time it doubles from this size on.
+# Buckets below the root stay plain sets up to this size; a posting list (or plain set) is
+# reviewed each time it doubles from this size on.
 _REBALANCE_FROM = 8
-# Relative cost of key kinds (roughly how often an event meets such a key).
-_WEIGHT = {"ignore_case": 1.0, "prefix": 2.0, "presence": 4.0}
 
 
 class KeyKind(Enum):
+    """How a branch is filed in a bucket; the value is the weight of the kind (see _key_cost)."""
+
     IGNORE_CASE = "ignore_case"
     PREFIX = "prefix"
+    SUFFIX = "suffix"
+    PREFIX_IGNORE_CASE = "prefix_ignore_case"
+    SUFFIX_IGNORE_CASE = "suffix_ignore_case"
+    NUMERIC = "numeric"
     PRESENCE = "presence"
     PLAIN = "plain"
+
+
+# How costly a key kind is, roughly how often an event meets it: a given value rarely, an affix
+# more often, a path nearly always. A key shared by many branches is likely a common one, so the
+# cost of the value kinds also grows with the branches already filed under the same key. A numeric
+# key costs the same however many ranges share the path: the lookup bisects to the candidates.
+_WEIGHT = {
+    KeyKind.IGNORE_CASE: 1.0,
+    KeyKind.PREFIX: 2.0,
+    KeyKind.SUFFIX: 2.0,
+    KeyKind.PREFIX_IGNORE_CASE: 2.0,
+    KeyKind.SUFFIX_IGNORE_CASE: 2.0,
+    KeyKind.NUMERIC: 3.0,
+    KeyKind.PRESENCE: 8.0,
+    KeyKind.PLAIN: 8.0,
+}
+# Among equally cheap keys, the more specific kind wins.
+_KIND_PREFERENCE = {kind: rank for rank, kind in enumerate(KeyKind)}
+_AFFIX_KINDS = {
+    "prefix": KeyKind.PREFIX,
+    "suffix": KeyKind.SUFFIX,
+    "prefix_ignore_case": KeyKind.PREFIX_IGNORE_CASE,
+    "suffix_ignore_case": KeyKind.SUFFIX_IGNORE_CASE,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class _Key:
     kind: KeyKind
     path: str
-    values: tuple[str, ...]  # lower-cased strings or prefixes; () for presence and plain
+    values: tuple[str, ...]  # lower-cased values or affixes; () for the other kinds
     condition: FieldCondition | None
-
-    @property
-    def proves_condition(self) -> bool:
-        """Being found through this key already shows its field holds."""
-        if self.kind in (KeyKind.IGNORE_CASE, KeyKind.PREFIX):
-            return True
-        return (
-            self.kind is KeyKind.PRESENCE
-            and self.condition is not None
-            and (self.condition.any_value)
-        )
+    proves_condition: bool  # being found through the key already shows the field holds
+    numeric_range: NumericRange | None = None
 
 
-_PLAIN_KEY = _Key(KeyKind.PLAIN, "", (), None)
+_PLAIN_KEY = _Key(KeyKind.PLAIN, "", (), None, False)
 
 Step = tuple[str, tuple[ValueKey, ...]]
 
@@ -115,22 +140,256 @@ def _split_steps(branch: Branch) -> tuple[tuple[Step, ...], tuple[FieldCondition
     return steps, unstepped
 
 
+class _AffixTable:
+    """Branches filed by string prefix or suffix: a value is looked up once per affix length."""
+
+    __slots__ = ("by_affix", "fold_case", "from_end", "length_counts", "lengths")
+
+    def __init__(self, kind: KeyKind) -> None:
+        self.by_affix: dict[str, set[_FiledBranch]] = {}
+        self.from_end = kind in (KeyKind.SUFFIX, KeyKind.SUFFIX_IGNORE_CASE)
+        self.fold_case = kind in (KeyKind.PREFIX_IGNORE_CASE, KeyKind.SUFFIX_IGNORE_CASE)
+        # The distinct affix lengths (sorted), and how many affixes have each length.
+        self.lengths: tuple[int, ...] = ()
+        self.length_counts: dict[int, int] = {}
+
+    def add(self, affix: str, filed_branch: _FiledBranch) -> set[_FiledBranch]:
+        posting = self.by_affix.get(affix)
+        if posting is None:
+            posting = self.by_affix[affix] = set()
+            count = self.length_counts.get(len(affix), 0)
+            self.length_counts[len(affix)] = count + 1
+            if not count:
+                self.lengths = tuple(sorted(self.length_counts))
+        posting.add(filed_branch)
+        return posting
+
+    def remove(self, affix: str, filed_branch: _FiledBranch) -> None:
+        posting = self.by_affix.get(affix)
+        if posting is None:
+            return
+        posting.discard(filed_branch)
+        if posting:
+            return
+        del self.by_affix[affix]
+        count = self.length_counts[len(affix)] - 1
+        if count:
+            self.length_counts[len(affix)] = count
+        else:
+            del self.length_counts[len(affix)]
+            self.lengths = tuple(sorted(self.length_counts))
+
+    def collect(self, text: str, candidates: set[_FiledBranch]) -> None:
+        if self.fold_case:
+            text = text.lower()
+        size = len(text)
+        by_affix = self.by_affix
+        for length in self.lengths:
+            if length > size:
+                break
+            posting = by_affix.get(text[size - length :] if self.from_end else text[:length])
+            if posting:
+                candidates.update(posting)
+
+
+class _SortedBranches:
+    """Branches sorted by a numeric bound, for range lookups with bisect."""
+
+    __slots__ = ("bounds", "branches", "widest", "widths")
+
+    def __init__(self) -> None:
+        self.bounds: list[float] = []
+        self.branches: list[_FiledBranch] = []
+        self.widths: list[float] = []
+        self.widest = 0.0
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def add(self, bound: float, filed_branch: _FiledBranch, width: float = 0.0) -> None:
+        position = bisect_right(self.bounds, bound)
+        self.bounds.insert(position, bound)
+        self.branches.insert(position, filed_branch)
+        self.widths.insert(position, width)
+        self.widest = max(self.widest, width)
+
+    def remove(self, bound: float, filed_branch: _FiledBranch) -> None:
+        start, end = bisect_left(self.bounds, bound), bisect_right(self.bounds, bound)
+        for position in range(start, end):
+            if self.branches[position] is filed_branch:
+                del self.bounds[position], self.branches[position]
+                width = self.widths.pop(position)
+                if width == self.widest:
+                    self.widest = max(self.widths, default=0.0)
+                return
+
+    def bounded_at_most(self, value: float) -> list[_FiledBranch]:
+        return self.branches[: bisect_right(self.bounds, value)]
+
+    def bounded_at_least(self, value: float) -> list[_FiledBranch]:
+        return self.branches[bisect_left(self.bounds, value) :]
+
+    def starting_within(self, value: float) -> list[_FiledBranch]:
+        """Ranges (keyed by lower bound) that can hold `value`: lower bound within the widest
+        range's width below it."""
+        bounds = self.bounds
+        # Widths are rounded floats: widen the window by a few ulps rather than miss a range.
+        slack = (abs(value) + self.widest) * 2.0**-48
+        start = bisect_left(bounds, value - self.widest - slack)
+        return self.branches[start : bisect_right(bounds, value)]
+
+
+class _NumericPostings:
+    """A bucket's branches filed under a numeric range on one path.
+
+    A range with only a lower bound holds every value at or above it, so its candidates are a
+    prefix of the list sorted by bound (and all of them match but for an open bound); likewise for
+    upper bounds. Two-sided ranges are sorted by lower bound, and only those starting within the
+    widest range's width below the value can hold it.
+    """
+
+    __slots__ = ("above", "below", "between")
+
+    def __init__(self) -> None:
+        self.above = _SortedBranches()
+        self.below = _SortedBranches()
+        self.between = _SortedBranches()
+
+    def __len__(self) -> int:
+        return len(self.above) + len(self.below) + len(self.between)
+
+    def add(self, numeric_range: NumericRange, filed_branch: _FiledBranch) -> None:
+        lower, upper = numeric_range.lower, numeric_range.upper
+        if upper is None:
+            assert lower is not None
+            self.above.add(lower, filed_branch)
+        elif lower is None:
+            self.below.add(upper, filed_branch)
+        else:
+            self.between.add(lower, filed_branch, upper - lower)
+
+    def remove(self, numeric_range: NumericRange, filed_branch: _FiledBranch) -> None:
+        lower, upper = numeric_range.lower, numeric_range.upper
+        if upper is None:
+            assert lower is not None
+            self.above.remove(lower, filed_branch)
+        elif lower is None:
+            self.below.remove(upper, filed_branch)
+        else:
+            self.between.remove(lower, filed_branch)
+
+    def collect(self, value: float, candidates: set[_FiledBranch]) -> None:
+        if self.above.bounds:
+            candidates.update(self.above.bounded_at_most(value))
+        if self.below.bounds:
+            candidates.update(self.below.bounded_at_least(value))
+        if self.between.bounds:
+            candidates.update(self.between.starting_within(value))
+
+
 class _PathPostings:
     """A bucket's branches filed under keys on one event path."""
 
-    __slots__ = ("ignore_case", "prefix_lengths", "prefixes", "presence")
+    __slots__ = ("affixes", "ignore_case", "numeric", "presence")
 
     def __init__(self) -> None:
         self.ignore_case: dict[str, set[_FiledBranch]] = {}
-        self.prefixes: dict[str, set[_FiledBranch]] = {}
-        self.prefix_lengths: tuple[int, ...] = ()
+        self.affixes: dict[KeyKind, _AffixTable] = {}
+        self.numeric: _NumericPostings | None = None
         self.presence: set[_FiledBranch] = set()
 
     def is_empty(self) -> bool:
-        return not (self.ignore_case or self.prefixes or self.presence)
+        return not (self.ignore_case or self.affixes or self.numeric or self.presence)
 
-    def refresh_prefix_lengths(self) -> None:
-        self.prefix_lengths = tuple(sorted({len(prefix) for prefix in self.prefixes}))
+    def collect(self, leaves: list[ValueKey], candidates: set[_FiledBranch]) -> None:
+        """Add the branches whose key one of the path's leaves meets."""
+        if self.presence:
+            candidates.update(self.presence)
+        if self.ignore_case:
+            ignore_case = self.ignore_case
+            for key in leaves:
+                if type(key) is str:
+                    posting = ignore_case.get(key.lower())
+                    if posting:
+                        candidates.update(posting)
+        if self.affixes:
+            for table in self.affixes.values():
+                for key in leaves:
+                    if type(key) is str:
+                        table.collect(key, candidates)
+        if self.numeric is not None:
+            numeric = self.numeric
+            for key in leaves:
+                if type(key) is float:
+                    numeric.collect(key, candidates)
+
+    def add(self, key: _Key, filed_branch: _FiledBranch) -> list[set[_FiledBranch]]:
+        """File a branch; return the posting lists that grew (to watch their size)."""
+        kind = key.kind
+        if kind is KeyKind.PRESENCE:
+            self.presence.add(filed_branch)
+            return [self.presence]
+        if kind is KeyKind.NUMERIC:
+            assert key.numeric_range is not None
+            if self.numeric is None:
+                self.numeric = _NumericPostings()
+            self.numeric.add(key.numeric_range, filed_branch)
+            return []
+        if kind is KeyKind.IGNORE_CASE:
+            grown = []
+            for value in key.values:
+                posting = self.ignore_case.get(value)
+                if posting is None:
+                    posting = self.ignore_case[value] = set()
+                posting.add(filed_branch)
+                grown.append(posting)
+            return grown
+        table = self.affixes.get(kind)
+        if table is None:
+            table = self.affixes[kind] = _AffixTable(kind)
+        return [table.add(affix, filed_branch) for affix in key.values]
+
+    def remove(self, key: _Key, filed_branch: _FiledBranch) -> None:
+        kind = key.kind
+        if kind is KeyKind.PRESENCE:
+            self.presence.discard(filed_branch)
+        elif kind is KeyKind.NUMERIC:
+            assert key.numeric_range is not None
+            if self.numeric is not None:
+                self.numeric.remove(key.numeric_range, filed_branch)
+                if not self.numeric:
+                    self.numeric = None
+        elif kind is KeyKind.IGNORE_CASE:
+            for value in key.values:
+                posting = self.ignore_case.get(value)
+                if posting is not None:
+                    posting.discard(filed_branch)
+                    if not posting:
+                        del self.ignore_case[value]
+        else:
+            table = self.affixes.get(kind)
+            if table is not None:
+                for affix in key.values:
+                    table.remove(affix, filed_branch)
+                if not table.by_affix:
+                    del self.affixes[kind]
+
+    def sharing(self, key: _Key) -> int:
+        """How many branches are filed under the same key values (for the cost of a key)."""
+        if key.kind is KeyKind.PRESENCE:
+            return len(self.presence)
+        if key.kind is KeyKind.IGNORE_CASE:
+            return sum(len(self.ignore_case.get(value, ())) for value in key.values)
+        table = self.affixes.get(key.kind)
+        if table is None:
+            return 0
+        return sum(len(table.by_affix.get(affix, ())) for affix in key.values)
+
+    def posting_lists(self) -> Iterator[set[_FiledBranch]]:
+        yield self.presence
+        yield from self.ignore_case.values()
+        for table in self.affixes.values():
+            yield from table.by_affix.values()
 
 
 class _State:
@@ -241,7 +500,10 @@ class RuleIndex:
             if state.plain:
                 candidates.update(state.plain)
             if state.keyed:
-                _collect_keyed(state.keyed, values, candidates)
+                for path, postings in state.keyed.items():
+                    leaves = values.get(path)
+                    if leaves is not None:
+                        postings.collect(leaves, candidates)
 
         matched: set[RuleId] = set()
         if event.trails is None:
@@ -276,7 +538,11 @@ class RuleIndex:
             terminals = following
         filed_branch.bucket_terminals = tuple(terminals)
         # A branch filed at several states (a multi-valued step) uses one key for all of them.
-        key = _best_key(terminals[0], filed_branch, None)
+        state = terminals[0]
+        small_bucket = state is not self._root and len(state.plain or ()) < _REBALANCE_FROM
+        # Below the root, a small bucket is cheaper to scan than to look up by keys; the root's
+        # bucket is reached by every event, so there a key always pays.
+        key = _PLAIN_KEY if small_bucket else _best_key(state, filed_branch, None)
         for state in terminals:
             self._file_in_bucket(state, filed_branch, key)
 
@@ -308,26 +574,14 @@ class RuleIndex:
             if state.plain is None:
                 state.plain = set()
             state.plain.add(filed_branch)
-            return
-        if state.keyed is None:
-            state.keyed = {}
-        postings = state.keyed.get(key.path)
-        if postings is None:
-            postings = state.keyed[key.path] = _PathPostings()
-        grown: list[set[_FiledBranch]] = []
-        if key.kind is KeyKind.PRESENCE:
-            postings.presence.add(filed_branch)
-            grown.append(postings.presence)
+            grown = [state.plain]
         else:
-            table = _table(postings, key.kind)
-            for value in key.values:
-                posting = table.get(value)
-                if posting is None:
-                    posting = table[value] = set()
-                posting.add(filed_branch)
-                grown.append(posting)
-            if key.kind is KeyKind.PREFIX:
-                postings.refresh_prefix_lengths()
+            if state.keyed is None:
+                state.keyed = {}
+            postings = state.keyed.get(key.path)
+            if postings is None:
+                postings = state.keyed[key.path] = _PathPostings()
+            grown = postings.add(key, filed_branch)
         for posting in grown:
             size = len(posting)
             if size >= _REBALANCE_FROM and size & (size - 1) == 0:
@@ -343,14 +597,15 @@ class RuleIndex:
             alternative = _best_key(state, filed_branch, current)
             if alternative.kind is KeyKind.PLAIN:
                 continue
-            if 2 * (_key_cost(state, alternative) + 1) < crowd * _WEIGHT[current.kind.value]:
+            if 2 * _key_cost(state, alternative) < crowd * _WEIGHT[current.kind]:
                 _unfile_from_bucket(state, filed_branch)
                 self._file_in_bucket(state, filed_branch, alternative)
 
     # -- introspection -------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
-        """Sizes: rules, branches by bucket key kind, automaton states, longest candidate list."""
+        """Sizes: rules, branches by bucket key kind, automaton states, and the longest posting
+        list or plain bucket (numeric ranges are looked up by bisection, so not counted there)."""
         counts = {kind.value: 0 for kind in KeyKind}
         for _, filed in self._rules.values():
             for filed_branch in filed:
@@ -363,49 +618,14 @@ class RuleIndex:
             states += 1
             longest = max(longest, len(state.plain or ()))
             for postings in (state.keyed or {}).values():
-                for key_table in (postings.ignore_case, postings.prefixes):
-                    for posting in key_table.values():
-                        longest = max(longest, len(posting))
-                longest = max(longest, len(postings.presence))
+                for posting in postings.posting_lists():
+                    longest = max(longest, len(posting))
             for step_table in (state.transitions or {}).values():
                 pending.extend(step_table.values())
         counts["rules"] = len(self._rules)
         counts["states"] = states
         counts["longest_candidate_list"] = longest
         return counts
-
-
-def _collect_keyed(
-    keyed: dict[str, _PathPostings],
-    values: dict[str, list[ValueKey]],
-    candidates: set[_FiledBranch],
-) -> None:
-    """Add the branches of a bucket whose key the event meets."""
-    for path, postings in keyed.items():
-        leaves = values.get(path)
-        if leaves is None:
-            continue
-        if postings.presence:
-            candidates.update(postings.presence)
-        if postings.ignore_case:
-            ignore_case = postings.ignore_case
-            for key in leaves:
-                if type(key) is str:
-                    posting = ignore_case.get(key.lower())
-                    if posting:
-                        candidates.update(posting)
-        if postings.prefix_lengths:
-            prefixes = postings.prefixes
-            lengths = postings.prefix_lengths
-            for key in leaves:
-                if type(key) is str:
-                    size = len(key)
-                    for length in lengths:
-                        if length > size:
-                            break
-                        posting = prefixes.get(key[:length])
-                        if posting:
-                            candidates.update(posting)
 
 
 def _unfile_from_bucket(state: _State, filed_branch: _FiledBranch) -> None:
@@ -420,26 +640,11 @@ def _unfile_from_bucket(state: _State, filed_branch: _FiledBranch) -> None:
     postings = keyed.get(key.path) if keyed is not None else None
     if keyed is None or postings is None:
         return
-    if key.kind is KeyKind.PRESENCE:
-        postings.presence.discard(filed_branch)
-    else:
-        table = _table(postings, key.kind)
-        for value in key.values:
-            posting = table.get(value)
-            if posting is not None:
-                posting.discard(filed_branch)
-                if not posting:
-                    del table[value]
-        if key.kind is KeyKind.PREFIX:
-            postings.refresh_prefix_lengths()
+    postings.remove(key, filed_branch)
     if postings.is_empty():
         del keyed[key.path]
         if not keyed:
             state.keyed = None
-
-
-def _table(postings: _PathPostings, kind: KeyKind) -> dict[str, set[_FiledBranch]]:
-    return postings.ignore_case if kind is KeyKind.IGNORE_CASE else postings.prefixes
 
 
 def _candidate_keys(filed_branch: _FiledBranch) -> Iterator[_Key]:
@@ -447,14 +652,17 @@ def _candidate_keys(filed_branch: _FiledBranch) -> Iterator[_Key]:
     for condition in filed_branch.unstepped:
         if condition.allows_absent:
             continue
+        path = condition.path
         if condition.operators == ("equals-ignore-case",):
             values = tuple(sorted(condition.ignore_case_values))
-            yield _Key(KeyKind.IGNORE_CASE, condition.path, values, condition)
-        elif condition.operators == ("prefix",):
-            yield _Key(
-                KeyKind.PREFIX, condition.path, tuple(sorted(set(condition.prefixes))), condition
-            )
-        yield _Key(KeyKind.PRESENCE, condition.path, (), condition)
+            yield _Key(KeyKind.IGNORE_CASE, path, values, condition, True)
+        for affix_key in condition.affix_keys:
+            kind = _AFFIX_KINDS[affix_key.kind]
+            yield _Key(kind, path, affix_key.affixes, condition, affix_key.proves)
+        if condition.operators == ("numeric",) and len(condition.numeric_ranges) == 1:
+            (numeric_range,) = condition.numeric_ranges
+            yield _Key(KeyKind.NUMERIC, path, (), condition, False, numeric_range)
+        yield _Key(KeyKind.PRESENCE, path, (), condition, condition.any_value)
 
 
 def _best_key(state: _State, filed_branch: _FiledBranch, excluded: _Key | None) -> _Key:
@@ -475,19 +683,9 @@ def _best_key(state: _State, filed_branch: _FiledBranch, excluded: _Key | None) 
 
 
 def _key_cost(state: _State, key: _Key) -> float:
+    """The weight of the key's kind times (1 + the branches already filed under the same key)."""
+    weight = _WEIGHT[key.kind]
     postings = state.keyed.get(key.path) if state.keyed is not None else None
-    weight = _WEIGHT[key.kind.value]
-    if postings is None:
-        return 0.0
-    if key.kind is KeyKind.PRESENCE:
-        return len(postings.presence) * weight
-    table = _table(postings, key.kind)
-    return sum(len(table.get(value, ())) for value in key.values) * weight
-
-
-_KIND_PREFERENCE = {
-    KeyKind.IGNORE_CASE: 0,
-    KeyKind.PREFIX: 1,
-    KeyKind.PRESENCE: 2,
-    KeyKind.PLAIN: 3,
-}
+    if key.kind is KeyKind.NUMERIC or postings is None:
+        return weight
+    return weight * (1 + postings.sharing(key))

@@ -128,22 +128,26 @@ def flatten_event(event: Mapping[str, Any]) -> FlatEvent:
 
 def _collect_object(obj: Mapping[str, Any], prefix: str, values: dict[str, list[ValueKey]]) -> bool:
     """Add the leaves of `obj` to `values`; True if some array below holds an object."""
+    # The hot path of matching: plain JSON types are dispatched on their exact type first.
     object_in_array = False
     for key, value in obj.items():
         path = prefix + key
         kind = type(value)
-        if kind is str:
+        if kind is str or kind is float:
             leaf: ValueKey = value
         elif kind is dict:
             if _collect_object(value, path + ".", values):
                 object_in_array = True
             continue
+        elif kind is int:
+            try:
+                leaf = float(value)
+            except OverflowError:
+                leaf = value
         elif kind is list:
             if _collect_array(value, path, values):
                 object_in_array = True
             continue
-        elif kind is int or kind is float:
-            leaf = number_key(value)
         elif kind is bool:
             leaf = TRUE if value else FALSE
         elif value is None:
@@ -169,22 +173,35 @@ def _collect_object(obj: Mapping[str, Any], prefix: str, values: dict[str, list[
 def _collect_array(
     items: list[Any] | tuple[Any, ...], path: str, values: dict[str, list[ValueKey]]
 ) -> bool:
+    bucket = values.get(path)
+    if bucket is None:
+        bucket = values[path] = []
+    object_in_array = _collect_items(items, path, values, bucket)
+    if not bucket:
+        del values[path]  # an empty array, or one of objects only, has no leaf at its own path
+    return object_in_array
+
+
+def _collect_items(
+    items: list[Any] | tuple[Any, ...],
+    path: str,
+    values: dict[str, list[ValueKey]],
+    bucket: list[ValueKey],
+) -> bool:
+    """Add an array's leaves to `bucket` (nested arrays flatten into the same path)."""
     object_in_array = False
     for value in items:
-        if isinstance(value, Mapping):
+        kind = type(value)
+        if kind is str or kind is float:
+            bucket.append(value)
+        elif kind is dict or (kind is not list and isinstance(value, Mapping)):
             object_in_array = True
             _collect_object(value, path + ".", values)
-            continue
-        if isinstance(value, list | tuple):
-            if _collect_array(value, path, values):
+        elif kind is list or isinstance(value, tuple):
+            if _collect_items(value, path, values, bucket):
                 object_in_array = True
-            continue
-        leaf = scalar_key(value)
-        bucket = values.get(path)
-        if bucket is None:
-            values[path] = [leaf]
         else:
-            bucket.append(leaf)
+            bucket.append(scalar_key(value))
     return object_in_array
 
 

@@ -42,6 +42,24 @@ class WildcardPattern:
     def matches(self, value: str) -> bool:
         return self.regex.fullmatch(value) is not None
 
+    def literal_head(self) -> str:
+        """The literal text before the first wildcard (all of it when there is none)."""
+        head = []
+        for token in self.tokens:
+            if token is _STAR:
+                break
+            head.append(token)
+        return "".join(head)
+
+    def literal_tail(self) -> str:
+        """The literal text after the last wildcard (all of it when there is none)."""
+        tail = []
+        for token in reversed(self.tokens):
+            if token is _STAR:
+                break
+            tail.append(token)
+        return "".join(reversed(tail))
+
 
 def parse_wildcard(text: str) -> WildcardPattern:
     """Parse the text of a wildcard pattern (escapes, consecutive-wildcard check)."""

@@ -148,6 +148,31 @@ def test_bucket_keys_for_rules_without_exact_fields() -> None:
     assert index.match({"detail": {"flag9": None}}) == {"flag-9"}
 
 
+def test_numeric_ranges_are_found_by_bisection() -> None:
+    index = RuleIndex()
+    for number in range(1_000):
+        index.add(("above", number), {"source": ["s"], "price": [{"numeric": [">", number]}]})
+        index.add(("below", number), {"source": ["s"], "price": [{"numeric": ["<=", number]}]})
+        index.add(
+            ("band", number),
+            {"source": ["s"], "price": [{"numeric": [">=", number, "<", number + 1]}]},
+        )
+        index.add(("equal", number), {"source": ["s"], "price": [{"numeric": ["=", number]}]})
+    assert index.stats()["numeric"] == 3_000  # "=" is an exact value, looked up like one
+    matched: set[Any] = index.match({"source": "s", "price": 10})
+    assert {rule_id for rule_id in matched if rule_id[0] == "above"} == {
+        ("above", number) for number in range(10)
+    }
+    assert len([rule_id for rule_id in matched if rule_id[0] == "below"]) == 990
+    assert {rule_id for rule_id in matched if rule_id[0] in ("band", "equal")} == {
+        ("band", 10),
+        ("equal", 10),
+    }
+    for number in range(1_000):
+        index.remove(("band", number))
+    assert index.match({"source": "s", "price": 10.5}) & {("band", 10)} == set()
+
+
 def test_match_wants_an_object() -> None:
     with pytest.raises(TypeError):
         RuleIndex().match("not an event")  # type: ignore[arg-type]

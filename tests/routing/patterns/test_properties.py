@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from routing.patterns import RuleIndex, compile_pattern
 
-SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Small vocabularies, so that patterns and events collide often.
 KEYS = st.sampled_from(["a", "b", "c", "a.b"])
@@ -358,3 +358,25 @@ def patterns_and_flat_events(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str,
 def test_matcher_agrees_with_a_direct_reading(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
     pattern, event = case
     assert compile_pattern(pattern).matches(event) == reference_matches(pattern, event, [])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    distinct_rules=st.lists(objects(KEYS, 0), min_size=8, max_size=20),
+    events=st.lists(EVENTS, min_size=5, max_size=10),
+)
+def test_index_matches_the_naive_loop_with_crowded_buckets(
+    distinct_rules: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    """Each pattern six times over: buckets fill up and branches move between keys."""
+    rules = distinct_rules * 6
+    index = RuleIndex()
+    for rule_id, pattern in enumerate(rules):
+        index.add(rule_id, pattern)
+    for rule_id in range(0, len(rules), 3):
+        index.remove(rule_id)
+    live = {rule_id: compile_pattern(p) for rule_id, p in enumerate(rules) if rule_id % 3}
+    for event in events:
+        assert index.match(event) == {
+            rule_id for rule_id, pattern in live.items() if pattern.matches(event)
+        }
