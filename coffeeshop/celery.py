@@ -33,4 +33,10 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 600.0},
     },
+    # Orders whose wait deadline passed are timed out (deadlines live in the database).
+    "orders-time-out-overdue": {
+        "task": "orders.time_out_overdue",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
 }

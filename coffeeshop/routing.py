@@ -3,7 +3,9 @@
 from django.urls import path
 
 from coffeeshop.consumers import SystemStatusConsumer
+from orders.routing import websocket_urlpatterns as orders_websocket_urlpatterns
 
 websocket_urlpatterns = [
     path("ws/status/", SystemStatusConsumer.as_asgi()),
+    *orders_websocket_urlpatterns,
 ]

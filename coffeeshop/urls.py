@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("orders.urls")),
     path("api/", include("routing.api.urls")),
 ]
 
@@ -18,5 +19,8 @@ def public_pages() -> list[tuple[str, str]]:
         ("Home", "/"),
         ("Admin", "/admin/"),
         ("Health", "/healthz"),
+        ("Customer page (shop main)", "/shop/main/"),
+        ("Barista (log in as barista)", "/shop/main/barista/"),
+        ("Display (log in as barista)", "/shop/main/display/"),
         ("API docs", "/api/docs"),
     ]

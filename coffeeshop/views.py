@@ -1,4 +1,5 @@
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -11,4 +12,10 @@ async def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    from coffeeshop.demo import DEMO_LOGINS
+    from coffeeshop.urls import public_pages
+
+    pages = [(title, path) for title, path in public_pages() if path != "/"]
+    # The demo passwords only mean something on a `make run` laptop (DEBUG), never elsewhere.
+    logins = DEMO_LOGINS if settings.DEBUG else ()
+    return render(request, "home.html", {"pages": pages, "demo_logins": logins})

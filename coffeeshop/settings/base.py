@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "channels",
     "coffeeshop",
     "routing",
+    "orders",
 ]
 
 MIDDLEWARE = [

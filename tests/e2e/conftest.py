@@ -40,7 +40,10 @@ def chromium_executable() -> str:
     )
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session-scoped: Playwright's sync API keeps an asyncio loop running in the
+# main thread while it is open, which would break the async (pytest-asyncio) tests that run
+# after the end-to-end modules.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

@@ -1,0 +1,76 @@
+"""The shop's events: one source, the reference's detail-types, and one way to publish them.
+
+Every detail carries `shopId` and a human-readable `Message` (the order journey shows it).
+Details never carry a QR code or a wait token: events reach browsers through the live pages.
+See docs/orders.md for the catalogue (who emits what, with which fields)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from routing.errors import AlreadyExists, NotFound
+from routing.models import Event
+from routing.services import Actor, bus_create, event_publish
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "awsserverlessda.serverlesspresso"
+BUS_NAME = "Serverlesspresso"
+
+
+class DetailType(StrEnum):
+    NEW_ORDER = "Validator.NewOrder"
+    WORKFLOW_STARTED = "OrderProcessor.WorkflowStarted"
+    SHOP_UNAVAILABLE = "OrderProcessor.ShopUnavailable"
+    PROCESSOR_WAITING_COMPLETION = "OrderProcessor.WaitingCompletion"
+    ORDER_TIMEOUT = "OrderProcessor.OrderTimeOut"
+    ORDER_FINISHED = "OrderProcessor.orderFinished"
+    MANAGER_WAITING_COMPLETION = "OrderManager.WaitingCompletion"
+    MAKE_ORDER = "OrderManager.MakeOrder"
+    ORDER_COMPLETED = "OrderManager.OrderCompleted"
+    ORDER_CANCELLED = "OrderManager.OrderCancelled"
+    CONFIG_CHANGED = "ConfigService.ConfigChanged"
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp as event details carry it: RFC 3339 in UTC with a Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ensure_bus() -> bool:
+    """Creates the Serverlesspresso bus if it is missing; True if it was created."""
+    try:
+        bus_create(name=BUS_NAME, description="The coffee shop's events (orders/).",
+                   actor=Actor.system("orders"))
+    except AlreadyExists:
+        return False
+    logger.info("created event bus %s", BUS_NAME)
+    return True
+
+
+def emit(detail_type: DetailType, *, shop_slug: str, message: str, **fields: Any) -> Event:
+    """Publishes one shop event. Call it inside the transaction that made the change: the event
+    is stored with it and routed only once it commits."""
+    detail = {"shopId": shop_slug, **fields, "Message": message}
+
+    def publish() -> Event:
+        return event_publish(
+            source=SOURCE,
+            detail_type=detail_type.value,
+            detail=detail,
+            bus_name=BUS_NAME,
+            published_by="service:orders",
+        )
+
+    try:
+        return publish()
+    except NotFound:
+        # The bus is the shop's own infrastructure: a fresh database gets it on first use
+        # (seed_demo creates it with its rules; without rules events are stored, not routed).
+        ensure_bus()
+        return publish()

@@ -1,0 +1,69 @@
+"""Who may see and do what on the shop's pages and sockets.
+
+Staff and members of the baristas group run the shop (barista and display pages, the board
+socket). A customer is the cheap identity kept in their browser session: they see their own
+orders and nothing else — anyone else asking for an order gets a 404, not a 403, so an order id
+reveals nothing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import Http404
+
+from coffeeshop.demo import BARISTAS_GROUP
+from orders.models import Customer, Order
+
+SESSION_CUSTOMER_KEY = "orders.customer_id"
+
+
+def is_barista(user: Any) -> bool:
+    """Staff, or a member of the baristas group: may run the shop's screens and actions."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not getattr(user, "is_active", False):
+        return False
+    if getattr(user, "is_staff", False):
+        return True
+    return bool(user.groups.filter(name=BARISTAS_GROUP).exists())
+
+
+def session_customer_id(session: SessionBase | Any) -> uuid.UUID | None:
+    raw = session.get(SESSION_CUSTOMER_KEY) if session is not None else None
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def session_customer(session: SessionBase | Any) -> Customer | None:
+    """The customer this browser session belongs to, if it has given a name."""
+    customer_id = session_customer_id(session)
+    if customer_id is None:
+        return None
+    return Customer.objects.filter(pk=customer_id).first()
+
+
+def remember_customer(session: SessionBase, customer: Customer) -> None:
+    # A new identity gets a new session key, as a login does (no session fixation).
+    session.cycle_key()
+    session[SESSION_CUSTOMER_KEY] = str(customer.pk)
+
+
+def customer_order_or_404(session: SessionBase, order_id: str) -> tuple[Customer, Order]:
+    """The session's customer and their order `order_id`; 404 for anyone else's order."""
+    customer = session_customer(session)
+    if customer is None:
+        raise Http404("No such order.")
+    order = (
+        Order.objects.select_related("shop", "barista")
+        .filter(pk=order_id, customer=customer)
+        .first()
+    )
+    if order is None:
+        raise Http404("No such order.")
+    return customer, order

@@ -1,0 +1,282 @@
+"""Reads of the coffee shop that span relations: a shop's settings and menu, an order's journey,
+a customer's history and daily allowance, today's board, the shop's metrics.
+
+Each is general (pages, sockets, admin and the simulator share them) and returns model
+instances or plain JSON-ready data in a small, fixed number of queries. None of them ever
+exposes a QR code or a wait token (the display gets its code from `qr_window_current`)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from orders.events import iso
+from orders.models import (
+    Customer,
+    DailyMetric,
+    Drink,
+    JourneyEntry,
+    ModifierGroup,
+    Order,
+    Shop,
+)
+from orders.workflow import (
+    BARISTA_QUEUE_STATES,
+    FINAL_STATES,
+    OPEN_STATES,
+    MenuDrink,
+    MenuGroup,
+    OrderError,
+    OrderState,
+)
+
+# Orders that use up a customer's daily allowance: the ones that are going ahead or got their
+# drink. Cancelled, timed-out and turned-away orders gave the customer nothing, so they are
+# not counted (and an order in progress is, so one customer cannot hold several at once).
+DAILY_LIMIT_STATES = frozenset(
+    {OrderState.NEW, OrderState.WAITING_FOR_DRINK, OrderState.QUEUED,
+     OrderState.IN_PRODUCTION, OrderState.COMPLETED}
+)
+# Orders that hold a place against `Shop.max_queue`.
+CAPACITY_STATES = frozenset(
+    {OrderState.WAITING_FOR_DRINK, OrderState.QUEUED, OrderState.IN_PRODUCTION}
+)
+
+
+# Lookups -------------------------------------------------------------------------------------
+
+def shop_get(*, slug: str) -> Shop:
+    shop = Shop.objects.filter(slug=slug).first()
+    if shop is None:
+        raise OrderError(f"There is no shop called {slug!r}.", "not_found", field="shop")
+    return shop
+
+
+def order_get(*, order_id: str) -> Order:
+    order = Order.objects.select_related("shop", "customer", "barista").filter(
+        pk=order_id
+    ).first()
+    if order is None:
+        raise OrderError("There is no such order.", "not_found", field="order")
+    return order
+
+
+# Settings and menu ---------------------------------------------------------------------------
+
+def shop_settings(*, shop: Shop) -> dict[str, Any]:
+    """The shop's settings as the ConfigChanged event and the pages name them."""
+    return {
+        "name": shop.name,
+        "open": shop.is_open,
+        "maxQueue": shop.max_queue,
+        "maxOrdersPerCustomerPerDay": shop.max_orders_per_customer_per_day,
+        "customerTimeoutSeconds": shop.customer_timeout_seconds,
+        "baristaTimeoutSeconds": shop.barista_timeout_seconds,
+        "drinksPerWindow": shop.drinks_per_window,
+        "windowSeconds": shop.window_seconds,
+        "timezone": shop.timezone,
+    }
+
+
+def _drinks(shop: Shop) -> list[Drink]:
+    groups = ModifierGroup.objects.prefetch_related("options")
+    return list(
+        Drink.objects.filter(shop=shop).prefetch_related(Prefetch("modifier_groups", groups))
+    )
+
+
+def shop_menu(*, shop: Shop, available_only: bool = False) -> list[dict[str, Any]]:
+    """The menu in display order: [{name, icon, available, groups: [{name, multiple,
+    required, options: [name, ...]}]}]."""
+    return [
+        {
+            "name": drink.name,
+            "icon": drink.icon,
+            "available": drink.available,
+            "groups": [
+                {
+                    "name": group.name,
+                    "multiple": group.multiple,
+                    "required": group.required,
+                    "options": [option.name for option in group.options.all()],
+                }
+                for group in drink.modifier_groups.all()
+            ],
+        }
+        for drink in _drinks(shop)
+        if drink.available or not available_only
+    ]
+
+
+def shop_config(*, shop: Shop) -> dict[str, Any]:
+    """Everything a page needs to know about a shop: its settings, menu and version."""
+    return {
+        "shopId": shop.slug,
+        "config": shop_settings(shop=shop),
+        "menuVersion": shop.config_version,
+        "menu": shop_menu(shop=shop),
+    }
+
+
+def menu_drink(*, shop: Shop, name: str) -> tuple[MenuDrink, Drink] | None:
+    """A drink of the shop's current menu, as the pure validator takes it (with its row)."""
+    drinks = _drinks_named(shop, name)
+    if not drinks:
+        return None
+    drink = drinks[0]
+    groups = tuple(
+        MenuGroup(
+            name=group.name,
+            options=tuple(option.name for option in group.options.all()),
+            multiple=group.multiple,
+            required=group.required,
+        )
+        for group in drink.modifier_groups.all()
+    )
+    return MenuDrink(name=drink.name, available=drink.available, groups=groups), drink
+
+
+def _drinks_named(shop: Shop, name: str) -> list[Drink]:
+    groups = ModifierGroup.objects.prefetch_related("options")
+    return list(
+        Drink.objects.filter(shop=shop, name=name)
+        .prefetch_related(Prefetch("modifier_groups", groups))
+    )
+
+
+# Orders --------------------------------------------------------------------------------------
+
+def shop_open_order_count(*, shop: Shop) -> int:
+    """Orders holding a place against the shop's `max_queue`."""
+    return Order.objects.filter(shop=shop, state__in=CAPACITY_STATES).count()
+
+
+def shop_board(
+    *, shop: Shop, now: datetime | None = None, ready_minutes: int = 10
+) -> dict[str, list[Order]]:
+    """Today's board: the queue (oldest number first), what is being made, and what has been
+    ready for at most `ready_minutes`."""
+    now = now or timezone.now()
+    orders = list(
+        Order.objects.filter(shop=shop)
+        .filter(Q(state__in=BARISTA_QUEUE_STATES)
+                | Q(state=OrderState.COMPLETED,
+                    finished_at__gte=now - timedelta(minutes=ready_minutes)))
+        .select_related("customer", "barista")
+        .order_by("order_number", "submitted_at")
+    )
+    return {
+        "queued": [o for o in orders if o.state == OrderState.QUEUED],
+        "in_production": [o for o in orders if o.state == OrderState.IN_PRODUCTION],
+        "ready": sorted((o for o in orders if o.state == OrderState.COMPLETED),
+                        key=lambda o: o.finished_at or now, reverse=True),
+    }
+
+
+def customer_history(
+    *, customer: Customer, shop: Shop | None = None, limit: int = 50
+) -> list[Order]:
+    """A customer's orders, newest first."""
+    orders = Order.objects.filter(customer=customer).select_related("shop", "barista")
+    if shop is not None:
+        orders = orders.filter(shop=shop)
+    return list(orders.order_by("-created_at")[:limit])
+
+
+def customer_active_order(*, customer: Customer, shop: Shop | None = None) -> Order | None:
+    """The customer's newest order that is still going (to resume it after a reload)."""
+    orders = Order.objects.filter(customer=customer, state__in=OPEN_STATES)
+    if shop is not None:
+        orders = orders.filter(shop=shop)
+    return orders.select_related("shop", "barista").order_by("-created_at").first()
+
+
+def customer_daily_allowance(
+    *, shop: Shop, customer: Customer, now: datetime | None = None
+) -> dict[str, Any]:
+    """How many orders the customer may still place at this shop today, and when the count
+    starts again (the shop's next local midnight)."""
+    now = now or timezone.now()
+    today = shop.business_date(now)
+    counted = list(
+        Order.objects.filter(shop=shop, customer=customer, business_date=today,
+                             state__in=DAILY_LIMIT_STATES)
+        .order_by("-created_at").values_list("pk", "state")
+    )
+    active = next((pk for pk, state in counted if state not in FINAL_STATES), None)
+    limit = shop.max_orders_per_customer_per_day
+    return {
+        "limit": limit,
+        "used": len(counted),
+        "remaining": max(limit - len(counted), 0),
+        "activeOrderId": active,
+        "resetsAt": next_local_midnight(shop, today),
+    }
+
+
+def next_local_midnight(shop: Shop, day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=shop.tz)
+
+
+# Journey -------------------------------------------------------------------------------------
+
+def journey_step_name(detail_type: str) -> str:
+    """"OrderManager.MakeOrder" → "Make order"; "OrderProcessor.orderFinished" → "Order
+    finished" (what the journey page calls each step)."""
+    action = detail_type.rsplit(".", 1)[-1]
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", action) or [action]
+    text = " ".join(word.lower() for word in words)
+    return text[:1].upper() + text[1:]
+
+
+def order_journey(*, order: Order) -> list[dict[str, Any]]:
+    """Every event of the order so far, oldest first: {eventId, detailType, step, message,
+    time, detail}."""
+    return [
+        {
+            "eventId": str(entry.event_id),
+            "detailType": entry.detail_type,
+            "step": journey_step_name(entry.detail_type),
+            "message": entry.message,
+            "time": iso(entry.time),
+            "detail": entry.detail,
+        }
+        for entry in JourneyEntry.objects.filter(order=order).order_by("time", "id")
+    ]
+
+
+# Metrics -------------------------------------------------------------------------------------
+
+def shop_metrics(
+    *, shop: Shop, days: int = 7, today: date | None = None
+) -> dict[str, Any]:
+    """The dashboard's shop charts for the last `days` days (today included):
+
+        {"dates": ["2026-11-23", ...],
+         "series": {"orders.completed": [3, 0, ...], "drink.Latte": [...], ...},
+         "averageWaitSeconds": {"Latte": 95.0, ...}}   # over the whole period
+    """
+    today = today or shop.business_date(timezone.now())
+    dates = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    position = {day: index for index, day in enumerate(dates)}
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(dates))
+    waits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    rows = DailyMetric.objects.filter(shop=shop, business_date__in=dates)
+    for metric in rows:
+        series[metric.name][position[metric.business_date]] = metric.count
+        if metric.name.startswith("wait."):
+            waits[metric.name.removeprefix("wait.")][0] += metric.total
+            waits[metric.name.removeprefix("wait.")][1] += metric.count
+    return {
+        "dates": [day.isoformat() for day in dates],
+        "series": dict(sorted(series.items())),
+        "averageWaitSeconds": {
+            drink: round(total / count, 1) for drink, (total, count) in sorted(waits.items())
+            if count
+        },
+    }

@@ -1,0 +1,13 @@
+"""Celery tasks of the shop: thin, named, one service call each, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from orders.services import orders_time_out_overdue
+
+
+@shared_task(name="orders.time_out_overdue", soft_time_limit=20, time_limit=30)
+def time_out_overdue() -> dict[str, int]:
+    """Every few seconds (beat): orders whose wait deadline passed are timed out."""
+    return {"timed_out": orders_time_out_overdue()}

@@ -1,0 +1,343 @@
+"""The shop's pages: the customer's (phone), the barista's (tablet) and the display (big screen).
+
+Views are thin: they authorise, call one service or selector, and render. Errors a person can
+cause arrive as `OrderError` and are shown as they are: in the page for customers, as JSON
+`{"error": {"message", "code", "field"}}` for the barista's actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orders import live, selectors
+from orders.models import Order, Shop
+from orders.permissions import (
+    customer_order_or_404,
+    is_barista,
+    remember_customer,
+    session_customer,
+)
+from orders.qr import window_for_display
+from orders.services import (
+    OrderError,
+    customer_create,
+    order_cancel,
+    order_claim,
+    order_complete,
+    order_redeem,
+    order_submit,
+    order_unclaim,
+    qr_window_current,
+    shop_set_open,
+)
+from orders.workflow import FINAL_STATES, CancelledBy
+
+# --- customer pages -------------------------------------------------------------------------
+
+def _shop(slug: str) -> Shop:
+    return get_object_or_404(Shop, slug=slug)
+
+
+@require_GET
+def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
+    shop = _shop(slug)
+    customer = session_customer(request.session)
+    active = (selectors.customer_active_order(customer=customer, shop=shop)
+              if customer is not None else None)
+    return render(request, "orders/shop.html", {
+        "shop": shop,
+        "customer": customer,
+        "active_order": active,
+        "snapshot": live.public_snapshot(shop.slug),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def shop_order(request: HttpRequest, slug: str) -> HttpResponse:
+    """Where the QR code leads: asks a newcomer's name, then redeems the code."""
+    shop = _shop(slug)
+    customer = session_customer(request.session)
+    source = request.POST if request.method == "POST" else request.GET
+    code = source.get("code", "").strip()
+    context: dict[str, Any] = {"shop": shop, "customer": customer, "code": code}
+    if not code:
+        context["error"] = OrderError(
+            "This link has no code: scan the QR code on the shop's display to order.",
+            "invalid_code", field="code")
+        return render(request, "orders/scan.html", context, status=400)
+    if request.method == "GET":
+        return render(request, "orders/scan.html", context)
+
+    if customer is None:
+        name = " ".join(request.POST.get("name", "").split())
+        context["name"] = name
+        try:
+            customer = customer_create(name=name)
+        except OrderError as error:
+            context["name_error"] = error.message
+            return render(request, "orders/scan.html", context, status=error.http_status)
+        remember_customer(request.session, customer)
+        context["customer"] = customer
+    try:
+        order = order_redeem(shop=shop, code=code, customer=customer)
+    except OrderError as error:
+        context["error"] = error
+        active_id = error.details.get("activeOrderId")
+        if active_id and Order.objects.filter(pk=active_id, customer=customer).exists():
+            context["active_order_url"] = reverse("orders:order", args=[active_id])
+        return render(request, "orders/scan.html", context, status=error.http_status)
+    return redirect("orders:order", order.pk)
+
+
+def option_field(drink: str, group: str) -> str:
+    """The form field of a drink's modifier group (one per drink, so that without JavaScript
+    the radios of two drinks' "Milk" groups stay apart)."""
+    return f"m:{drink}:{group}"
+
+
+def _menu(shop: Shop, chosen: dict[str, Any]) -> list[dict[str, Any]]:
+    """The drinks on the menu, with what the customer had chosen (after a refused submit)."""
+    picked: set[str] = chosen.get("options", set())
+    menu = []
+    for drink in selectors.shop_menu(shop=shop, available_only=True):
+        is_chosen = chosen.get("drink") == drink["name"]
+        groups = []
+        for group in drink["groups"]:
+            options = [
+                {"name": option, "checked": is_chosen and f"{group['name']}:{option}" in picked}
+                for option in group["options"]
+            ]
+            groups.append({
+                **group, "field": option_field(drink["name"], group["name"]),
+                "options": options,
+                # An optional single choice can be left empty: its "None" radio.
+                "offer_none": not group["multiple"] and not group["required"],
+                "none_checked": not any(option["checked"] for option in options),
+            })
+        menu.append({"name": drink["name"], "icon": drink["icon"] or "cup",
+                     "checked": is_chosen, "groups": groups})
+    return menu
+
+
+def _render_order(request: HttpRequest, order: Order, *, status: int = 200,
+                  error: OrderError | None = None, chosen: dict[str, Any] | None = None,
+                  ) -> HttpResponse:
+    payload = live.order_for_customer(order)
+    return render(request, "orders/order.html", {
+        "order": order,
+        "shop": order.shop,
+        "payload": payload,
+        "menu": _menu(order.shop, chosen or {}) if order.state not in FINAL_STATES else [],
+        "error": error,
+        "cancel_reasons": CANCEL_REASONS,
+    }, status=status)
+
+
+CANCEL_REASONS = ("Changed my mind", "Taking too long", "Ordered the wrong drink")
+
+
+@require_GET
+def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
+    _customer, order = customer_order_or_404(request.session, order_id)
+    return _render_order(request, order)
+
+
+def _choices_from_post(request: HttpRequest, shop: Shop, drink_name: str,
+                       ) -> dict[str, list[str]]:
+    """The options posted for the chosen drink's groups (the service validates them)."""
+    drink = next((d for d in selectors.shop_menu(shop=shop) if d["name"] == drink_name), None)
+    if drink is None:
+        return {}
+    choices: dict[str, list[str]] = {}
+    for group in drink["groups"]:
+        field = option_field(drink_name, group["name"])
+        picked = [value for value in request.POST.getlist(field) if value]
+        if picked:
+            choices[group["name"]] = picked
+    return choices
+
+
+@require_POST
+def order_submit_view(request: HttpRequest, order_id: str) -> HttpResponse:
+    customer, order = customer_order_or_404(request.session, order_id)
+    drink_name = request.POST.get("drink", "")
+    choices = _choices_from_post(request, order.shop, drink_name)
+    chosen = {"drink": drink_name,
+              "options": {f"{g}:{o}" for g, options in choices.items() for o in options}}
+    try:
+        order = order_submit(order=order, customer=customer, drink_name=drink_name,
+                             choices=choices)
+    except OrderError as error:
+        order.refresh_from_db()
+        return _render_order(request, order, status=error.http_status, error=error,
+                             chosen=chosen)
+    return redirect("orders:order", order.pk)
+
+
+@require_POST
+def order_cancel_view(request: HttpRequest, order_id: str) -> HttpResponse:
+    customer, order = customer_order_or_404(request.session, order_id)
+    reason = request.POST.get("reason", "").strip()[:200]
+    try:
+        order_cancel(order=order, by=CancelledBy.CUSTOMER, customer=customer, reason=reason)
+    except OrderError as error:
+        order.refresh_from_db()
+        return _render_order(request, order, status=error.http_status, error=error)
+    return redirect("orders:order", order.pk)
+
+
+@require_GET
+def order_journey(request: HttpRequest, order_id: str) -> HttpResponse:
+    _customer, order = customer_order_or_404(request.session, order_id)
+    entries = [
+        {**entry, "time": datetime.fromisoformat(entry["time"]),
+         "service": entry["detailType"].split(".", 1)[0]}
+        for entry in selectors.order_journey(order=order)
+    ]
+    return render(request, "orders/journey.html", {
+        "order": order, "shop": order.shop, "entries": entries,
+        "payload": live.order_for_customer(order),
+    })
+
+
+@require_GET
+def my_orders(request: HttpRequest) -> HttpResponse:
+    customer = session_customer(request.session)
+    orders = []
+    if customer is not None:
+        orders = [
+            {"order": order, "payload": live.order_for_customer(order)}
+            for order in selectors.customer_history(customer=customer)
+        ]
+    return render(request, "orders/my_orders.html", {"customer": customer, "orders": orders})
+
+
+# --- barista and display --------------------------------------------------------------------
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "orders/forbidden.html", status=403)
+
+
+def barista_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged-in baristas and staff only: others log in first, or get a 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_barista(request.user):
+            return _forbidden(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _json_error(message: str, code: str, status: int, field: str | None = None) -> JsonResponse:
+    return _json_order_error(OrderError(message, code, field, status))
+
+
+def _json_order_error(error: OrderError) -> JsonResponse:
+    return JsonResponse({"error": error.as_dict()}, status=error.http_status)
+
+
+def barista_json(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Barista actions: JSON in the same shape for every refusal (never a login redirect)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        if not request.user.is_authenticated:
+            return _json_error("Please log in as a barista first.", "not_logged_in", 401)
+        if not is_barista(request.user):
+            return _json_error("Only baristas and staff can do this.", "forbidden", 403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@barista_page
+def barista(request: HttpRequest, slug: str) -> HttpResponse:
+    shop = _shop(slug)
+    return render(request, "orders/barista.html", {
+        "shop": shop, "snapshot": live.board_snapshot(shop.slug),
+        "me": {"id": request.user.pk, "name": live.staff_name(request.user)},
+    })
+
+
+BARISTA_ACTIONS = ("claim", "unclaim", "complete", "cancel")
+
+
+@require_POST
+@barista_json
+def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) -> JsonResponse:
+    if action not in BARISTA_ACTIONS:
+        return _json_error(f"Unknown action {action!r}: use one of {', '.join(BARISTA_ACTIONS)}.",
+                           "unknown_action", 404, "action")
+    order = Order.objects.filter(pk=order_id, shop__slug=slug).select_related("shop").first()
+    if order is None:
+        return _json_error("There is no such order in this shop.", "not_found", 404)
+    user = request.user
+    try:
+        if action == "claim":
+            order_claim(order=order, barista=user)
+        elif action == "unclaim":
+            order_unclaim(order=order, barista=user)
+        elif action == "complete":
+            order_complete(order=order, barista=user)
+        else:
+            reason = request.POST.get("reason", "").strip()[:200]
+            order_cancel(order=order, by=CancelledBy.BARISTA, barista=user, reason=reason)
+    except OrderError as error:
+        return _json_order_error(error)
+    order = Order.objects.select_related("customer", "barista").get(pk=order.pk)
+    return JsonResponse({"ok": True, "order": live.order_for_board(order)})
+
+
+@require_POST
+@barista_json
+def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
+    shop = Shop.objects.filter(slug=slug).first()
+    if shop is None:
+        return _json_error("There is no such shop.", "not_found", 404)
+    raw = request.POST.get("is_open", "")
+    if raw not in ("true", "false"):
+        return _json_error("Say is_open=true to open the shop or is_open=false to close it.",
+                           "invalid", 400, "is_open")
+    try:
+        shop_set_open(shop=shop, is_open=raw == "true", user=request.user)
+    except OrderError as error:
+        return _json_order_error(error)
+    shop.refresh_from_db()
+    return JsonResponse({"ok": True, "shop": live.shop_public(shop)})
+
+
+@require_GET
+@barista_page
+def display(request: HttpRequest, slug: str) -> HttpResponse:
+    shop = _shop(slug)
+    window = qr_window_current(shop=shop)
+    return render(request, "orders/display.html", {
+        "shop": shop,
+        "snapshot": live.board_snapshot(shop.slug),
+        "window": window_for_display(request, window),
+    })
+
+
+@require_GET
+@barista_json
+def display_window(request: HttpRequest, slug: str) -> JsonResponse:
+    """The current QR window with its image, for the display at each rollover."""
+    shop = Shop.objects.filter(slug=slug).first()
+    if shop is None:
+        return _json_error("There is no such shop.", "not_found", 404)
+    window = qr_window_current(shop=shop)
+    return JsonResponse({"window": window_for_display(request, window),
+                         "server_time": timezone.now().isoformat()})
