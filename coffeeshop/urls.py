@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("dashboard/rules/", include("routing.dashboard.rules.urls")),
     path("", include("orders.urls")),
     path("api/", include("routing.api.urls")),
 ]

@@ -38,6 +38,13 @@ class AlreadyExists(RoutingError):
     http_status = 409
 
 
+class ConcurrentModification(RoutingError):
+    """Someone else changed the thing since the caller last read it."""
+
+    code = "ConcurrentModificationException"
+    http_status = 409
+
+
 class LimitExceeded(RoutingError):
     code = "LimitExceededException"
 

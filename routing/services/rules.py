@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from routing.errors import (
     AlreadyExists,
+    ConcurrentModification,
     InvalidEventPattern,
     LimitExceeded,
     NotFound,
@@ -194,8 +195,12 @@ def rule_put(
     state: str = RuleState.ENABLED,
     description: str = "",
     managed_by: str = "",
+    expected_revision: int | None = None,
 ) -> Rule:
-    """PutRule: creates the rule, or replaces its pattern, state and description."""
+    """PutRule: creates the rule, or replaces its pattern, state and description.
+
+    `expected_revision` guards an editor's save: the rule must still be at that revision (0: it
+    must not exist yet), checked under the bus's lock, or ConcurrentModification is raised."""
     _check(rule_name_validator, name, "Name")
     if state not in RuleState.values:
         raise ValidationError(f"State must be one of {', '.join(RuleState.values)}.",
@@ -208,6 +213,16 @@ def rule_put(
         if bus is None:
             raise NotFound(f"Event bus {bus_name} does not exist.", field="EventBusName")
         rule = Rule.objects.filter(bus=bus, name=name, deleted_at__isnull=True).first()
+        current = rule.revision if rule is not None else 0
+        if expected_revision is not None and expected_revision != current:
+            if rule is None:
+                message = f"Rule {name} no longer exists on EventBus {bus_name}."
+            elif expected_revision == 0:
+                message = f"Rule {name} already exists on EventBus {bus_name}."
+            else:
+                message = (f"Rule {name} was changed meanwhile: it is at revision {current}, "
+                           f"not {expected_revision}.")
+            raise ConcurrentModification(message, field="Name")
         if rule is None:
             rule = Rule.objects.create(
                 bus=bus, name=name, event_pattern=pattern, state=state,

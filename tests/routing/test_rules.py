@@ -184,3 +184,21 @@ def test_a_bus_that_had_rules_keeps_its_history(default_bus: EventBus, actor: Ac
     rule_delete(rule=rule, actor=actor)
     with pytest.raises(ValidationError, match="history"):
         bus_delete(name="payments", actor=actor)
+
+
+def test_an_editor_save_is_refused_when_the_rule_moved_on(
+    default_bus: EventBus, actor: Actor
+) -> None:
+    from routing.errors import ConcurrentModification
+
+    rule_put(bus_name="default", name="r", event_pattern=NEW_ORDER, actor=actor,
+             expected_revision=0)
+    with pytest.raises(ConcurrentModification, match="already exists"):
+        rule_put(bus_name="default", name="r", event_pattern=NEW_ORDER, actor=actor,
+                 expected_revision=0)
+    rule_put(bus_name="default", name="r", event_pattern={"source": ["x"]}, actor=actor,
+             expected_revision=1)
+    with pytest.raises(ConcurrentModification, match="at revision 2, not 1"):
+        rule_put(bus_name="default", name="r", event_pattern={"source": ["y"]}, actor=actor,
+                 expected_revision=1)
+    assert Rule.objects.get(name="r", deleted_at__isnull=True).event_pattern == {"source": ["x"]}
