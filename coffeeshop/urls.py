@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/rules/", include("routing.dashboard.rules.urls")),
+    path("aws/", include("routing.aws.urls")),
     path("", include("orders.urls")),
     path("api/", include("routing.api.urls")),
 ]

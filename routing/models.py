@@ -34,7 +34,7 @@ target_id_validator = RegexValidator(
 
 
 def region() -> str:
-    return str(getattr(settings, "ROUTING_REGION", "local-1"))
+    return str(getattr(settings, "ROUTING_REGION", "us-east-1"))
 
 
 def format_event_time(moment: datetime) -> str:
@@ -272,10 +272,6 @@ class Target(models.Model):
     def __str__(self) -> str:
         return f"{self.rule} → {self.target_id} ({self.kind})"
 
-    @property
-    def arn(self) -> str:
-        return f"coffeeshop:{self.kind}:{self.address}"
-
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -477,3 +473,26 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AwsCredential(models.Model):
+    """A key pair for the AWS-protocol endpoint (routing/aws/), shown once when created.
+
+    SigV4 proves a request with an HMAC keyed by the secret, so the server needs the secret
+    itself: it is kept encrypted (Fernet, see routing.aws.credentials), not hashed."""
+
+    name = models.CharField(max_length=100, unique=True)
+    access_key_id = models.CharField(max_length=20, unique=True)
+    secret_access_key_encrypted = models.TextField()
+    # Buses this credential may use; none listed means every bus.
+    buses = models.ManyToManyField(EventBus, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "AWS credential"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.access_key_id})"

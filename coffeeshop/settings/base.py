@@ -102,7 +102,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # The event bus (routing app).
-ROUTING_REGION = env_str("ROUTING_REGION", "local-1")
+ROUTING_REGION = env_str("ROUTING_REGION", "us-east-1")
 # Exponential backoff with jitter between delivery attempts: base * 2**(attempt-1), capped.
 ROUTING_RETRY_BASE_SECONDS = float(env_str("ROUTING_RETRY_BASE_SECONDS", "1.0"))
 ROUTING_RETRY_MAX_SECONDS = float(env_str("ROUTING_RETRY_MAX_SECONDS", "300"))
@@ -114,6 +114,9 @@ ROUTING_RUNNING_LEASE_SECONDS = float(env_str("ROUTING_RUNNING_LEASE_SECONDS", "
 # Webhooks to loopback / private / link-local addresses are refused unless this is on.
 ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 ROUTING_EVENT_RETENTION_DAYS = env_int("ROUTING_EVENT_RETENTION_DAYS", 30)
+# Encrypts the AWS-protocol credentials' secrets (Fernet keys, comma-separated to rotate; empty:
+# derived from SECRET_KEY).
+ROUTING_AWS_CREDENTIALS_KEY = env_str("ROUTING_AWS_CREDENTIALS_KEY", "")
 # A replay whose runs have shown no sign of life for this long is enqueued again.
 ROUTING_REPLAY_STALE_SECONDS = float(env_str("ROUTING_REPLAY_STALE_SECONDS", "120"))
 

@@ -9,9 +9,10 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from routing.admin.base import ServiceAdmin, report_action
+from routing.aws.credentials import awscredential_revoke
 from routing.errors import RoutingError
 from routing.forms import ApiKeyForm
-from routing.models import ApiKey
+from routing.models import ApiKey, AwsCredential
 from routing.services.apikeys import apikey_create, apikey_revoke
 
 
@@ -97,4 +98,54 @@ class ApiKeyAdmin(ServiceAdmin):
             self.log_change(request, revoked, "Revoked.")
             done.append(key.name)
         report_action(self, request, verb="Revoked", done=done, failed=failed, skipped=skipped,
+                      skipped_reason="already revoked")
+
+
+@admin.register(AwsCredential)
+class AwsCredentialAdmin(ServiceAdmin):
+    """Seen and revoked here; created with `manage.py awscredential create NAME`, which shows
+    the secret once (it is stored encrypted and never displayed again)."""
+
+    list_display = ["name", "access_key_id", "bus_names", "active", "created_at",
+                    "last_used_at", "revoked_at"]
+    list_filter = [RevokedFilter, "buses"]
+    search_fields = ["name", "=access_key_id"]
+    fields = ("name", "access_key_id", "bus_names", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke_credentials"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AwsCredential]:
+        return super().get_queryset(request).prefetch_related("buses")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("routing.change_awscredential"))
+
+    @admin.display(description="buses")
+    def bus_names(self, credential: AwsCredential) -> str:
+        return ", ".join(bus.name for bus in credential.buses.all()) or "every bus"
+
+    @admin.display(description="active", boolean=True, ordering="revoked_at")
+    def active(self, credential: AwsCredential) -> bool:
+        return credential.revoked_at is None
+
+    @admin.action(permissions=["revoke"], description="Revoke selected AWS credentials")
+    def revoke_credentials(self, request: HttpRequest, queryset: QuerySet[AwsCredential]) -> None:
+        done, skipped = [], []
+        for credential in queryset:
+            if credential.revoked_at is not None:
+                skipped.append(credential.name)
+                continue
+            revoked = awscredential_revoke(name=credential.name)
+            self.log_change(request, revoked, "Revoked.")
+            done.append(credential.name)
+        report_action(self, request, verb="Revoked", done=done, failed=[], skipped=skipped,
                       skipped_reason="already revoked")

@@ -14,12 +14,11 @@ from routing.api.auth import Caller
 from routing.api.docs import docs_context, openapi_document, render_docs_page
 from routing.api.errors import PermissionDenied
 from routing.api.http import api_view, parse_uuid, public_view, read_json_object
-from routing.errors import InvalidEventPattern, NotFound, ValidationError
+from routing.errors import NotFound, ValidationError
 from routing.models import DeliveryStatus
-from routing.patterns import InvalidEventError, InvalidPatternError, compile_pattern
-from routing.patterns import parse_test_event as parse_engine_test_event
 from routing.selectors import deliveries_overview, event_trace
 from routing.services import deliveries_redrive, delivery_redrive, put_events
+from routing.services.patterns import pattern_test
 
 MAX_REDRIVE_IDS = 100
 REDRIVABLE = {DeliveryStatus.DEAD, DeliveryStatus.DROPPED}
@@ -47,17 +46,9 @@ def _as_engine_input(value: Any) -> str | dict[str, Any]:
 def event_pattern_test(request: HttpRequest, caller: Caller) -> HttpResponse:
     """TestEventPattern: would a rule with this pattern match this event?"""
     body = read_json_object(request, required=("EventPattern", "Event"))
-    try:
-        pattern = compile_pattern(_as_engine_input(body["EventPattern"]))
-    except InvalidPatternError as error:
-        where = f"EventPattern.{error.path}" if error.path else "EventPattern"
-        raise InvalidEventPattern(str(error), field=where) from None
-    try:
-        event = parse_engine_test_event(_as_engine_input(body["Event"]))
-    except InvalidEventError as error:
-        reason = f" Reason: {error.detail}." if error.detail else ""
-        raise ValidationError(f"{error}{reason}", field="Event") from None
-    return JsonResponse({"Result": pattern.matches(event)})
+    result = pattern_test(event_pattern=_as_engine_input(body["EventPattern"]),
+                          event=_as_engine_input(body["Event"]))
+    return JsonResponse({"Result": result})
 
 
 @api_view("GET")

@@ -288,7 +288,7 @@ def put_events(
         elif allowed_bus_names is not None and entry.bus_name not in allowed_bus_names:
             results[position] = {
                 "ErrorCode": "AccessDeniedException",
-                "ErrorMessage": f"This API key may not publish to event bus {entry.bus_name}.",
+                "ErrorMessage": f"This caller may not publish to event bus {entry.bus_name}.",
             }
         else:
             accepted.append((position, entry))

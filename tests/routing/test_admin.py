@@ -776,3 +776,23 @@ def test_a_bus_whose_deleted_rules_remain_is_refused_with_a_message(
         "it cannot be deleted."
     ]
     assert EventBus.objects.filter(name="payments").exists()
+
+
+def test_aws_credentials_are_listed_and_revoked_never_shown(client: Client) -> None:
+    from routing.aws.credentials import awscredential_create
+    from routing.models import AwsCredential
+
+    credential, secret = awscredential_create(name="ci-bot")
+    listing = client.get(url(AwsCredential, "changelist"))
+    assert listing.status_code == 200
+    assert credential.access_key_id in listing.content.decode()
+    page = client.get(url(AwsCredential, "change", credential.pk)).content.decode()
+    assert secret not in page
+    assert credential.secret_access_key_encrypted not in page
+    assert client.get(url(AwsCredential, "add")).status_code == 403
+    response = client.post(url(AwsCredential, "changelist"), {
+        "action": "revoke_credentials", "_selected_action": [credential.pk],
+    }, follow=True)
+    assert messages_of(response) == ["Revoked 1 AWS credential: ci-bot."]
+    credential.refresh_from_db()
+    assert credential.revoked_at is not None

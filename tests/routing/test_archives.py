@@ -158,7 +158,7 @@ def test_archive_create_refuses_a_duplicate_name_in_eventbridge_words(
     bus_create(name="other", actor=actor)
     with pytest.raises(AlreadyExists, match=r"^Archive orders already exists\.$"):
         archive_create(name="orders", bus_name="other", actor=actor)
-    created = archive_create(name="a" * 48, bus_name="arn:aws:events:local-1:000000000000:"
+    created = archive_create(name="a" * 48, bus_name="arn:aws:events:us-east-1:000000000000:"
                              "event-bus/other", retention_days=7, actor=actor)
     assert (created.bus.name, created.retention_days, created.event_pattern) == ("other", 7, None)
 
@@ -258,7 +258,7 @@ def test_replay_start_refuses_bad_requests_in_eventbridge_words(
          "Parameter EventStartTime is not valid", "EventStartTime"),
         ({"filter_rule_names": ["ghost"]}, NotFound,
          "Rule ghost does not exist on EventBus default.", "Destination.FilterArns"),
-        ({"filter_rule_names": ["arn:aws:events:local-1:000000000000:rule/other/elsewhere"]},
+        ({"filter_rule_names": ["arn:aws:events:us-east-1:000000000000:rule/other/elsewhere"]},
          ValidationError, "rule elsewhere is on event bus other", "Destination.FilterArns"),
         ({"filter_rule_names": "screen"}, ValidationError, "expected a list of rule names",
          "Destination.FilterArns"),
@@ -355,7 +355,7 @@ def test_filter_rules_limit_which_rules_see_the_replay(
     publish(2)
     assert Delivery.objects.count() == 4
     screen = Rule.objects.get(name="screen")
-    replay = start(filter_rule_names=["arn:aws:events:local-1:000000000000:rule/screen"])
+    replay = start(filter_rule_names=["arn:aws:events:us-east-1:000000000000:rule/screen"])
     assert list(replay.filter_rules.all()) == [screen]
     replay_run(replay_id=replay.pk)
     route_events([str(e.pk) for e in replayed(replay)])

@@ -110,7 +110,7 @@ def test_a_scoped_key_publishes_only_to_its_buses(other_bus: EventBus) -> None:
     response = client.post(PUT, {"Entries": [
         entry(EventBusName="payments"),
         entry(),  # the default bus
-        entry(EventBusName="arn:aws:events:local-1:000000000000:event-bus/payments"),
+        entry(EventBusName="arn:aws:events:us-east-1:000000000000:event-bus/payments"),
     ]})
     assert response.status_code == 200
     body = response.json()
@@ -118,7 +118,7 @@ def test_a_scoped_key_publishes_only_to_its_buses(other_bus: EventBus) -> None:
     assert "EventId" in body["Entries"][0]
     assert body["Entries"][1] == {
         "ErrorCode": "AccessDeniedException",
-        "ErrorMessage": "This API key may not publish to event bus default.",
+        "ErrorMessage": "This caller may not publish to event bus default.",
     }
     assert "EventId" in body["Entries"][2]
     assert set(Event.objects.values_list("bus__name", flat=True)) == {"payments"}

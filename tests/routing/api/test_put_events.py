@@ -180,7 +180,7 @@ def _garbage() -> list[tuple[str, bytes | str]]:
         ("event bus names", {"Entries": [
             entry(EventBusName=value) for value in
             ("", "arn:aws:events:x:1:event-bus/", "../default", "x" * 2000, "\u2603", 0, [],
-             "default", "arn:aws:events:local-1:000000000000:event-bus/default", None)
+             "default", "arn:aws:events:us-east-1:000000000000:event-bus/default", None)
         ]}),
         ("deeply nested detail", {"Entries": [entry(Detail=json.dumps(_deep(900))),
                                               entry(Detail="[" * 5000 + "]" * 5000),

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 TEST = "/api/test-event-pattern"
 ENVELOPE = {
     "id": "e-1", "account": "000000000000", "source": "coffee", "time": "2026-11-29T09:30:00Z",
-    "region": "local-1", "detail-type": "Order", "resources": [], "detail": {"price": 4.5},
+    "region": "us-east-1", "detail-type": "Order", "resources": [], "detail": {"price": 4.5},
 }
 ENVELOPE_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 

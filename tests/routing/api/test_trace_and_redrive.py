@@ -64,7 +64,7 @@ def test_the_trace_follows_an_event_from_routing_to_delivery(
     assert trace["deliveries"] == []
     assert trace["published_by"] == "api-key:till-1"
     assert trace["bus"] == {"name": "default",
-                            "arn": "arn:aws:events:local-1:000000000000:event-bus/default"}
+                            "arn": "arn:aws:events:us-east-1:000000000000:event-bus/default"}
     assert trace["event"]["id"] == event_id
     assert trace["event"]["detail"] == {"orderId": "o-1", "drink": "Latte"}
     assert trace["ingested_at"].endswith("Z")
@@ -83,7 +83,7 @@ def test_the_trace_follows_an_event_from_routing_to_delivery(
     assert trace["routing"] == {"pending": False, "enqueued_at": None, "enqueue_count": 0}
     assert trace["matched_rules"] == [{
         "name": "orders",
-        "arn": "arn:aws:events:local-1:000000000000:rule/orders",
+        "arn": "arn:aws:events:us-east-1:000000000000:rule/orders",
         "revision": 2,
         "event_pattern": PATTERN,
         "deleted": False,

@@ -119,7 +119,7 @@ def envelope_text(**detail: Any) -> str:
     return json.dumps({
         "version": "0", "id": "e1", "detail-type": "OrderManager.WaitingCompletion",
         "source": SOURCE, "account": "000000000000", "time": "2024-11-29T09:41:07Z",
-        "region": "local-1", "resources": [], "detail": detail,
+        "region": "us-east-1", "resources": [], "detail": detail,
     })
 
 

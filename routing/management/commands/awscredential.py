@@ -1,0 +1,134 @@
+"""`manage.py awscredential create NAME [--bus BUS ...] | list | revoke NAME`: key pairs for the
+AWS-protocol endpoint (boto3, the AWS CLI; see docs/aws-compat.md)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from argparse import ArgumentParser
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from routing.aws.credentials import awscredential_create, awscredential_list, awscredential_revoke
+from routing.errors import RoutingError
+from routing.models import region
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def endpoint_url() -> str:
+    return f"http://localhost:{getattr(settings, 'PORT', 8000)}/aws/events"
+
+
+def boto3_snippet(access_key_id: str, secret: str, *, endpoint: str, bus: str) -> str:
+    return "\n".join([
+        "import json",
+        "",
+        "import boto3",
+        "",
+        "events = boto3.client(",
+        '    "events",',
+        f'    endpoint_url="{endpoint}",',
+        f'    region_name="{region()}",',
+        f'    aws_access_key_id="{access_key_id}",',
+        f'    aws_secret_access_key="{secret}",',
+        ")",
+        "print(events.put_events(Entries=[{",
+        f'    "EventBusName": "{bus}",',
+        '    "Source": "my.app",',
+        '    "DetailType": "Hello",',
+        '    "Detail": json.dumps({"hello": "world"}),',
+        "}]))",
+    ])
+
+
+def cli_line(access_key_id: str, secret: str, *, endpoint: str, bus: str) -> str:
+    entries = json.dumps([{"EventBusName": bus, "Source": "my.app", "DetailType": "Hello",
+                           "Detail": json.dumps({"hello": "world"})}], separators=(",", ":"))
+    return (
+        f"AWS_ACCESS_KEY_ID={access_key_id} AWS_SECRET_ACCESS_KEY={shlex.quote(secret)} "
+        f"aws events put-events --endpoint-url {endpoint} --region {region()} "
+        f"--entries {shlex.quote(entries)}"
+    )
+
+
+class Command(BaseCommand):
+    help = ("Create, list and revoke AWS credentials for the bus's AWS-protocol endpoint "
+            "(see docs/aws-compat.md).")
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        create = actions.add_parser("create", help="create a credential and print it (once)")
+        create.add_argument("name", help="a name for the credential, e.g. billing-svc")
+        create.add_argument(
+            "--bus", dest="buses", action="append", default=[], metavar="BUS",
+            help="limit the credential to this bus (repeat for several); default: every bus",
+        )
+        create.add_argument("--quiet", action="store_true",
+                            help="print only 'ACCESS_KEY_ID SECRET_ACCESS_KEY', for scripts")
+        actions.add_parser("list", help="list credentials (never their secrets)")
+        revoke = actions.add_parser("revoke", help="refuse a credential from now on")
+        revoke.add_argument("name")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            getattr(self, f"_{options['action']}")(**options)
+        except RoutingError as error:
+            raise CommandError(error.message) from None
+
+    def _create(self, *, name: str, buses: list[str], quiet: bool, **options: Any) -> None:
+        credential, secret = awscredential_create(name=name, bus_names=buses)
+        key_id = credential.access_key_id
+        if quiet:
+            self.stdout.write(f"{key_id} {secret}")
+            return
+        scope = ", ".join(sorted(buses)) if buses else "every bus"
+        bus = sorted(buses)[0] if buses else "default"
+        endpoint = endpoint_url()
+        self.stdout.write(self.style.SUCCESS(
+            f"Created AWS credential {credential.name} (may use: {scope})."))
+        self.stdout.write("This is the only time the secret is shown; store it now:\n")
+        self.stdout.write(f"    aws_access_key_id     = {key_id}")
+        self.stdout.write(f"    aws_secret_access_key = {secret}")
+        self.stdout.write(f"    region                = {region()}")
+        self.stdout.write(f"    endpoint_url          = {endpoint}\n")
+        self.stdout.write("From Python (boto3):\n")
+        self.stdout.write(boto3_snippet(key_id, secret, endpoint=endpoint, bus=bus) + "\n")
+        self.stdout.write("From the AWS CLI:\n")
+        self.stdout.write(cli_line(key_id, secret, endpoint=endpoint, bus=bus) + "\n")
+        self.stdout.write("More in docs/aws-compat.md.")
+
+    def _list(self, **options: Any) -> None:
+        credentials = list(awscredential_list())
+        if not credentials:
+            self.stdout.write("No AWS credentials. Create one with: "
+                              "manage.py awscredential create NAME")
+            return
+        rows = [("NAME", "ACCESS KEY ID", "BUSES", "CREATED", "LAST USED", "REVOKED")]
+        rows += [
+            (
+                credential.name,
+                credential.access_key_id,
+                ",".join(bus.name for bus in credential.buses.all()) or "(all)",
+                _when(credential.created_at),
+                _when(credential.last_used_at),
+                _when(credential.revoked_at),
+            )
+            for credential in credentials
+        ]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+        for row in rows:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(
+                row, widths, strict=True)).rstrip())
+
+    def _revoke(self, *, name: str, **options: Any) -> None:
+        credential = awscredential_revoke(name=name)
+        self.stdout.write(self.style.SUCCESS(
+            f"AWS credential {credential.name} ({credential.access_key_id}) is revoked (since "
+            f"{_when(credential.revoked_at)} UTC); requests signed with it are now refused."
+        ))
