@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from coffeeshop import views
+from routing.metrics_export import metrics_view
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/rules/", include("routing.dashboard.rules.urls")),
+    path("dashboard/", include("routing.dashboard.explorer.urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("aws/", include("routing.aws.urls")),
     path("", include("orders.urls")),
     path("api/", include("routing.api.urls")),
@@ -25,4 +28,5 @@ def public_pages() -> list[tuple[str, str]]:
         ("Barista (log in as barista)", "/shop/main/barista/"),
         ("Display (log in as barista)", "/shop/main/display/"),
         ("API docs", "/api/docs"),
+        ("Dashboard", "/dashboard/"),
     ]

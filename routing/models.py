@@ -324,6 +324,9 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["target", "status", "-created_at"], name="delivery_target_status"),
             models.Index(fields=["status", "-finished_at"], name="delivery_status_finished"),
+            # The dashboard pages deliveries newest first, filtered by status or not.
+            models.Index(fields=["created_at", "id"], name="delivery_created"),
+            models.Index(fields=["status", "created_at", "id"], name="delivery_status_created"),
         ]
 
     def __str__(self) -> str:

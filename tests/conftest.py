@@ -3,11 +3,13 @@ the test database and the suite's Redis (embedded unless REDIS_URL is set)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 
 from tests.support.processes import AsgiServer, CeleryWorker
 from tests.support.webhook_server import WebhookServer
@@ -32,6 +34,15 @@ def celery_worker(django_db_setup: None) -> Iterator[CeleryWorker]:
     worker = CeleryWorker().start_and_wait()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+async def thread_connections_closed() -> AsyncIterator[None]:
+    """Consumers read the database from asgiref's worker thread: close what they opened there,
+    or PostgreSQL refuses to drop the test database at the end ("being accessed by other
+    users"). Use it in tests that drive consumers in-process."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

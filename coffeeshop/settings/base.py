@@ -137,6 +137,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# /metrics (Prometheus) answers a scraper presenting this bearer token, or a staff session.
+METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")
+
 # Health checks wait this long for a Celery worker to answer a ping.
 HEALTH_WORKER_PING_TIMEOUT = 1.0
 

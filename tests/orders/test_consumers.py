@@ -30,7 +30,8 @@ from tests.orders.test_live_support import (
     make_user,
 )
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("thread_connections_closed")]
 
 db = sync_to_async
 

@@ -1,0 +1,65 @@
+"""Who may use the explorer: staff. Pages send anyone else to the login page (anonymous) or
+answer 403 (signed in, not staff). The pages' fetch() endpoints answer in JSON instead, so a
+script can say what happened rather than parse a login page, and any RoutingError a view raises
+is rendered as the API renders it ({"code", "message", "field"}) with its HTTP status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from routing.errors import RoutingError
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+
+def is_staff(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def staff_page(view: View[P]) -> View[P]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_staff(request.user):
+            raise PermissionDenied("The operations dashboard is for staff.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def error_json(error: RoutingError, **extra: Any) -> JsonResponse:
+    return JsonResponse({**error.as_dict(), **extra}, status=error.http_status)
+
+
+def staff_json(view: View[P]) -> View[P]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse(
+                {"code": "NotAuthenticated",
+                 "message": "Your session has ended: reload the page and log in again."},
+                status=401,
+            )
+        if not is_staff(request.user):
+            return JsonResponse(
+                {"code": "AccessDenied", "message": "The operations dashboard is for staff."},
+                status=403,
+            )
+        try:
+            return view(request, *args, **kwargs)
+        except RoutingError as error:
+            return error_json(error)
+
+    return wrapper
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
