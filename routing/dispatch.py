@@ -1,12 +1,22 @@
 """Sending work to the Celery workers, always after the database has committed it.
 
-The database is the truth: a message that cannot be sent (Redis down) is logged, and the
-periodic sweeper re-sends it from the rows left to do. So a failure here never undoes a publish.
+The database is the truth: a message that cannot be sent (Redis down, the process stopped before
+sending) is logged, and the periodic sweeper re-sends it from the rows left to do. So a failure
+here never undoes a publish.
+
+Messages asked for "on commit" are handed to one background sender thread per process, so a
+request or a task never waits for the broker; route messages waiting together are merged into
+one (up to ROUTE_BATCH events). The send_* functions send at once, from the calling thread.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
+import threading
+import time
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -15,14 +25,23 @@ logger = logging.getLogger(__name__)
 
 ROUTE_TASK = "routing.route_events"
 DELIVER_TASK = "routing.deliver"
+DELIVER_BATCH_TASK = "routing.deliver_batch"
 REPLAY_TASK = "routing.replay"
+# Deliveries the sweeper re-sends travel in one message per this many.
+DELIVERY_BATCH = 25
+# Route messages waiting in the sender together become one message of at most this many events.
+ROUTE_BATCH = 50
+
+_Message = tuple[str, list[object], float | None]
 
 
 def _send(task_name: str, args: list[object], countdown: float | None = None) -> bool:
     from coffeeshop.celery import app
 
     try:
-        app.send_task(task_name, args=args, countdown=countdown)
+        # ignore_result: with a Redis result backend, Celery would otherwise subscribe to a
+        # result channel for every message sent, which costs more than sending it.
+        app.send_task(task_name, args=args, countdown=countdown, ignore_result=True)
     except Exception as exc:  # kombu raises several connection error types
         logger.warning(
             "could not enqueue %s%r (%s); the sweeper will send it again", task_name, args, exc
@@ -31,14 +50,110 @@ def _send(task_name: str, args: list[object], countdown: float | None = None) ->
     return True
 
 
+class _Sender:
+    """A daemon thread that sends queued messages. Started on first use in each process (a
+    forked Celery worker child starts its own)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[_Message] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def submit(self, message: _Message) -> None:
+        self._ensure_running()
+        self._queue.put(message)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Waits until everything submitted so far has been sent (True), or the time-out."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self._queue.unfinished_tasks
+
+    def _ensure_running(self) -> None:
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                # A forked child inherits the parent's queue and lock in an unknown state.
+                self._queue = queue.Queue()
+                self._pid = os.getpid()
+                self._thread = None
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="routing-dispatch",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            message = self._queue.get()
+            merged = [message]
+            if message[0] == ROUTE_TASK:
+                merged += self._more_route_messages(len(message[1][0]))  # type: ignore[arg-type]
+            try:
+                self._send_merged(merged)
+            except Exception:  # never let the sender die; the sweeper covers what was lost
+                logger.exception("the dispatch thread failed to send %d message(s)", len(merged))
+            finally:
+                for _ in merged:
+                    self._queue.task_done()
+
+    def _more_route_messages(self, count: int) -> list[_Message]:
+        taken: list[_Message] = []
+        while count < ROUTE_BATCH:
+            try:
+                candidate = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            taken.append(candidate)
+            if candidate[0] == ROUTE_TASK:
+                count += len(candidate[1][0])  # type: ignore[arg-type]
+        return taken
+
+    @staticmethod
+    def _send_merged(messages: list[_Message]) -> None:
+        route_ids = [event_id for name, args, _ in messages if name == ROUTE_TASK
+                     for event_id in args[0]]  # type: ignore[attr-defined]
+        if route_ids:
+            _send(ROUTE_TASK, [route_ids])
+        for name, args, countdown in messages:
+            if name != ROUTE_TASK:
+                _send(name, args, countdown)
+
+
+_sender = _Sender()
+# A process that stops right after committing (a management command, say) still sends.
+atexit.register(_sender.flush, 5.0)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    return _sender.flush(timeout)
+
+
 def route_events_on_commit(event_ids: Sequence[str]) -> None:
     ids = [str(event_id) for event_id in event_ids]
     if ids:
-        transaction.on_commit(lambda: _send(ROUTE_TASK, [ids]))
+        transaction.on_commit(lambda: _sender.submit((ROUTE_TASK, [ids], None)))
 
 
 def deliver_on_commit(delivery_id: str, countdown: float | None = None) -> None:
-    transaction.on_commit(lambda: _send(DELIVER_TASK, [str(delivery_id)], countdown))
+    transaction.on_commit(
+        lambda: _sender.submit((DELIVER_TASK, [str(delivery_id)], countdown))
+    )
+
+
+def deliveries_on_commit(delivery_ids: Sequence[str]) -> None:
+    """Enqueues deliveries after commit, one message each."""
+    ids = [str(delivery_id) for delivery_id in delivery_ids]
+    if ids:
+        transaction.on_commit(
+            lambda: [_sender.submit((DELIVER_TASK, [delivery_id], None)) for delivery_id in ids]
+        )
+
+
+def send_deliver_batch(delivery_ids: Sequence[str]) -> bool:
+    return _send(DELIVER_BATCH_TASK, [list(delivery_ids)])
 
 
 def send_route_events(event_ids: Sequence[str]) -> bool:

@@ -302,6 +302,8 @@ class Delivery(models.Model):
     # Retries stop after this (the target's maximum event age, counted from routing or redrive).
     expires_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the run that claimed it; only that run may record the attempt's outcome.
+    claim_token = models.CharField(max_length=32, blank=True)
     # When the current queue message for it was sent; the sweeper re-sends lost ones.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()

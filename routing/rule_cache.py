@@ -22,6 +22,7 @@ from routing.patterns import RuleIndex
 class CompiledTarget:
     id: int
     target_id: str
+    kind: str
     max_event_age_seconds: int
 
 
@@ -108,7 +109,7 @@ def _add_rules(compiled: CompiledBus, rule_ids: list[int]) -> None:
     targets: dict[int, list[CompiledTarget]] = {}
     for target in Target.objects.filter(rule_id__in=rule_ids, deleted_at__isnull=True):
         targets.setdefault(target.rule_id, []).append(
-            CompiledTarget(id=target.pk, target_id=target.target_id,
+            CompiledTarget(id=target.pk, target_id=target.target_id, kind=target.kind,
                            max_event_age_seconds=target.max_event_age_seconds)
         )
     for rule in rules:

@@ -5,19 +5,27 @@ from __future__ import annotations
 from celery import shared_task
 
 from routing.services.archives import events_purge_by_retention, replay_run, replays_resume
-from routing.services.delivery import delivery_attempt, sweep
+from routing.services.delivery import deliveries_attempt, delivery_attempt, sweep
 from routing.services.matching import route_events as route_events_service
 
 
 @shared_task(name="routing.route_events")
 def route_events(event_ids: list[str]) -> dict[str, int]:
     result = route_events_service(event_ids)
-    return {"routed": result.routed_events, "deliveries": result.deliveries}
+    delivered = deliveries_attempt(result.deliver_now) if result.deliver_now else []
+    return {"routed": result.routed_events, "deliveries": result.deliveries,
+            "attempted_now": len(delivered)}
 
 
 @shared_task(name="routing.deliver")
 def deliver(delivery_id: str) -> str:
     return delivery_attempt(delivery_id).status
+
+
+@shared_task(name="routing.deliver_batch")
+def deliver_batch(delivery_ids: list[str]) -> dict[str, int]:
+    reports = deliveries_attempt(delivery_ids)
+    return {"attempted": sum(1 for report in reports if report.attempt is not None)}
 
 
 @shared_task(name="routing.sweep")

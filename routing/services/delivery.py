@@ -11,6 +11,7 @@ import logging
 import random
 import socket
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,18 +57,62 @@ class AttemptReport:
 
 
 def delivery_attempt(delivery_id: str) -> AttemptReport:
-    now = timezone.now()
-    claimed = Delivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=DeliveryStatus.RUNNING, claimed_at=now,
-             attempt_count=F("attempt_count") + 1)
-    if not claimed:
-        status = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
-        return AttemptReport(delivery_id, status or "missing")
+    return deliveries_attempt([delivery_id])[0]
 
-    delivery = Delivery.objects.select_related(
-        "event", "event__bus", "target", "target__rule", "target__rule__bus"
-    ).get(pk=delivery_id)
+
+def deliveries_attempt(delivery_ids: Sequence[str]) -> list[AttemptReport]:
+    """Claims the given deliveries that are pending and due (one conditional UPDATE marks them
+    with this run's claim token), attempts each in turn, then records every outcome in one
+    transaction. Deliveries another run holds, or that are not due, are left alone."""
+    ids = [str(delivery_id) for delivery_id in delivery_ids]
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    Delivery.objects.filter(
+        pk__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(status=DeliveryStatus.RUNNING, claimed_at=now, claim_token=token,
+             attempt_count=F("attempt_count") + 1)
+    claimed = {
+        str(delivery.pk): delivery
+        for delivery in Delivery.objects.filter(
+            pk__in=ids, claim_token=token, status=DeliveryStatus.RUNNING
+        ).select_related("event", "event__bus", "target", "target__rule", "target__rule__bus")
+    }
+    outcomes = [_attempt(delivery) for delivery in claimed.values()]
+    if outcomes:
+        _record_outcomes(outcomes, token)
+    reports = {outcome.report.delivery_id: outcome.report for outcome in outcomes}
+    unclaimed = [delivery_id for delivery_id in ids if delivery_id not in reports]
+    if unclaimed:
+        statuses = dict(Delivery.objects.filter(pk__in=unclaimed).values_list("pk", "status"))
+        for delivery_id in unclaimed:
+            status = statuses.get(uuid.UUID(delivery_id)) if _is_uuid(delivery_id) else None
+            reports[delivery_id] = AttemptReport(delivery_id, status or "missing")
+    return [reports[delivery_id] for delivery_id in ids]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class _Outcome:
+    delivery: Delivery
+    failure: AttemptFailure | None
+    started_at: datetime
+    finished_at: datetime
+    latency_ms: float
+    response_status: int | None
+    update: dict[str, object]
+    retry_in: float | None
+    report: AttemptReport
+
+
+def _attempt(delivery: Delivery) -> _Outcome:
+    """One attempt, outside any transaction (a slow target must hold no database lock)."""
     target, event, rule = delivery.target, delivery.event, delivery.target.rule
     envelope = event.envelope()
     context = DeliveryContext(
@@ -97,68 +142,82 @@ def delivery_attempt(delivery_id: str) -> AttemptReport:
         failure = error
         response_status = error.response_status
     except Exception as error:  # a bug or surprise in a target: recorded, retried, never lost
-        logger.exception("delivery %s to %s failed unexpectedly", delivery_id, target)
+        logger.exception("delivery %s to %s failed unexpectedly", delivery.pk, target)
         failure = AttemptFailure("InternalError", f"{type(error).__name__}: {error}")
     latency_ms = (time.perf_counter() - clock) * 1000
-    return _record_outcome(delivery, failure, started_at, latency_ms, response_status)
-
-
-def _record_outcome(
-    delivery: Delivery,
-    failure: AttemptFailure | None,
-    started_at: datetime,
-    latency_ms: float,
-    response_status: int | None,
-) -> AttemptReport:
     finished_at = timezone.now()
+    update, retry_in = _settlement(delivery, failure, finished_at)
+    report = AttemptReport(str(delivery.pk), str(update["status"]), delivery.attempt_count,
+                           failure.message if failure else "")
+    return _Outcome(delivery, failure, started_at, finished_at, latency_ms, response_status,
+                    update, retry_in, report)
+
+
+def _settlement(
+    delivery: Delivery, failure: AttemptFailure | None, finished_at: datetime
+) -> tuple[dict[str, object], float | None]:
+    """What the delivery becomes after this attempt, and the retry delay if it is retried."""
+    if failure is None:
+        return ({"status": DeliveryStatus.SUCCEEDED, "finished_at": finished_at,
+                 "last_error": "", "last_error_code": ""}, None)
     target = delivery.target
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempt_count,
-            started_at=started_at,
+    retries_used = delivery.attempt_count - delivery.attempts_before_redrive - 1
+    delay = max(retry_delay_seconds(delivery.attempt_count), failure.retry_after or 0)
+    next_at = finished_at + timedelta(seconds=delay)
+    exhausted = ""
+    if not failure.retryable:
+        exhausted = ExhaustedCondition.NOT_RETRYABLE
+    elif retries_used >= target.max_retry_attempts:
+        exhausted = ExhaustedCondition.MAX_ATTEMPTS
+    elif next_at > delivery.expires_at:
+        exhausted = ExhaustedCondition.MAX_AGE
+    update: dict[str, object] = {"last_error": failure.message[:4000],
+                                 "last_error_code": failure.code}
+    if exhausted:
+        update.update(
+            status=(DeliveryStatus.DEAD if target.dead_letter_enabled
+                    else DeliveryStatus.DROPPED),
+            exhausted_condition=exhausted,
             finished_at=finished_at,
-            outcome=AttemptOutcome.SUCCEEDED if failure is None else AttemptOutcome.FAILED,
-            error_code=failure.code if failure else "",
-            error=failure.message[:4000] if failure else "",
-            latency_ms=latency_ms,
-            response_status=response_status,
-            worker=_WORKER_NAME,
         )
-        update: dict[str, object]
-        if failure is None:
-            update = {"status": DeliveryStatus.SUCCEEDED, "finished_at": finished_at,
-                      "last_error": "", "last_error_code": ""}
-        else:
-            retries_used = delivery.attempt_count - delivery.attempts_before_redrive - 1
-            delay = max(retry_delay_seconds(delivery.attempt_count), failure.retry_after or 0)
-            next_at = finished_at + timedelta(seconds=delay)
-            exhausted = ""
-            if not failure.retryable:
-                exhausted = ExhaustedCondition.NOT_RETRYABLE
-            elif retries_used >= target.max_retry_attempts:
-                exhausted = ExhaustedCondition.MAX_ATTEMPTS
-            elif next_at > delivery.expires_at:
-                exhausted = ExhaustedCondition.MAX_AGE
-            update = {"last_error": failure.message[:4000], "last_error_code": failure.code}
-            if exhausted:
-                update.update(
-                    status=(DeliveryStatus.DEAD if target.dead_letter_enabled
-                            else DeliveryStatus.DROPPED),
-                    exhausted_condition=exhausted,
-                    finished_at=finished_at,
-                )
-            else:
-                update.update(status=DeliveryStatus.PENDING, next_attempt_at=next_at,
-                              enqueued_at=finished_at)
-                dispatch.deliver_on_commit(str(delivery.pk), countdown=delay)
-        # Only the claimer of this attempt may settle it (the sweeper may have given it up).
-        Delivery.objects.filter(
-            pk=delivery.pk, status=DeliveryStatus.RUNNING, attempt_count=delivery.attempt_count
-        ).update(**update)
-    status = str(update["status"])
-    return AttemptReport(str(delivery.pk), status, delivery.attempt_count,
-                         failure.message if failure else "")
+        return update, None
+    update.update(status=DeliveryStatus.PENDING, next_attempt_at=next_at,
+                  enqueued_at=finished_at)
+    return update, delay
+
+
+def _record_outcomes(outcomes: Sequence[_Outcome], token: str) -> None:
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create([
+            DeliveryAttempt(
+                delivery=outcome.delivery,
+                number=outcome.delivery.attempt_count,
+                started_at=outcome.started_at,
+                finished_at=outcome.finished_at,
+                outcome=(AttemptOutcome.SUCCEEDED if outcome.failure is None
+                         else AttemptOutcome.FAILED),
+                error_code=outcome.failure.code if outcome.failure else "",
+                error=outcome.failure.message[:4000] if outcome.failure else "",
+                latency_ms=outcome.latency_ms,
+                response_status=outcome.response_status,
+                worker=_WORKER_NAME,
+            )
+            for outcome in outcomes
+        ])
+        # Only this run's claim may settle a delivery (the sweeper may have given it up).
+        held = Delivery.objects.filter(claim_token=token, status=DeliveryStatus.RUNNING)
+        succeeded = [outcome for outcome in outcomes if outcome.failure is None]
+        if succeeded:
+            held.filter(pk__in=[o.delivery.pk for o in succeeded]).update(
+                status=DeliveryStatus.SUCCEEDED, finished_at=timezone.now(),
+                last_error="", last_error_code="",
+            )
+        for outcome in outcomes:
+            if outcome.failure is None:
+                continue
+            held.filter(pk=outcome.delivery.pk).update(**outcome.update)
+            if outcome.retry_in is not None:
+                dispatch.deliver_on_commit(str(outcome.delivery.pk), countdown=outcome.retry_in)
 
 
 # Dead letters --------------------------------------------------------------------------------
@@ -218,9 +277,9 @@ def sweep(*, batch_size: int = 500) -> SweepReport:
     for delivery in stuck[:batch_size]:
         with transaction.atomic():
             recovered = Delivery.objects.filter(
-                pk=delivery.pk, status=DeliveryStatus.RUNNING,
-                attempt_count=delivery.attempt_count,
-            ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=now)
+                pk=delivery.pk, status=DeliveryStatus.RUNNING, claim_token=delivery.claim_token,
+            ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=now,
+                     claim_token="")
             if recovered:
                 DeliveryAttempt.objects.create(
                     delivery=delivery, number=delivery.attempt_count,
@@ -239,8 +298,9 @@ def sweep(*, batch_size: int = 500) -> SweepReport:
     )
     if due:
         Delivery.objects.filter(pk__in=due).update(enqueued_at=now)
-        for delivery_id in due:
-            dispatch.send_deliver(str(delivery_id))
+        for start in range(0, len(due), dispatch.DELIVERY_BATCH):
+            batch = due[start:start + dispatch.DELIVERY_BATCH]
+            dispatch.send_deliver_batch([str(pk) for pk in batch])
 
     pending = list(
         PendingRoute.objects.filter(

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from routing import dispatch
-from routing.models import ArchivedEvent, Delivery, Event, PendingRoute, Replay
+from routing.models import ArchivedEvent, Delivery, Event, PendingRoute, Replay, TargetKind
 from routing.rule_cache import compiled_bus
 
 
@@ -24,6 +24,10 @@ class RouteResult:
     deliveries: int = 0
     archived: int = 0
     skipped_events: int = 0
+    # Deliveries to fast targets (handlers, websockets, other buses), committed but not
+    # enqueued: the route task attempts them at once, sparing a queue hop. Should it die first,
+    # they are pending and the sweeper sends them on after its grace period.
+    deliver_now: tuple[str, ...] = ()
 
 
 def _replay_rule_filters(events: Sequence[Event]) -> dict[str, set[int] | None]:
@@ -54,6 +58,7 @@ def route_events(event_ids: Sequence[str]) -> RouteResult:
         compiled = compiled_bus(bus_id)
         now = timezone.now()
         deliveries: list[Delivery] = []
+        one_by_one: set[uuid.UUID] = set()
         archived: list[ArchivedEvent] = []
         with transaction.atomic():
             claimed = set(
@@ -80,6 +85,8 @@ def route_events(event_ids: Sequence[str]) -> RouteResult:
                             enqueued_at=now,
                             created_at=now,
                         ))
+                        if target.kind == TargetKind.WEBHOOK:
+                            one_by_one.add(deliveries[-1].id)
                 archived.extend(
                     ArchivedEvent(archive_id=archive_id, event=event, event_time=event.time)
                     for archive_id in archive_ids
@@ -87,12 +94,15 @@ def route_events(event_ids: Sequence[str]) -> RouteResult:
             Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
             ArchivedEvent.objects.bulk_create(archived, ignore_conflicts=True)
             PendingRoute.objects.filter(event_id__in=claimed).delete()
-            for delivery in deliveries:
-                dispatch.deliver_on_commit(str(delivery.id))
+            # Webhooks each get their own message: one slow receiver must not hold up others.
+            dispatch.deliveries_on_commit([str(d.id) for d in deliveries if d.id in one_by_one])
         totals = RouteResult(
             routed_events=totals.routed_events + len(claimed),
             deliveries=totals.deliveries + len(deliveries),
             archived=totals.archived + len(archived),
             skipped_events=totals.skipped_events + len(bus_events) - len(claimed),
+            deliver_now=totals.deliver_now + tuple(
+                str(d.id) for d in deliveries if d.id not in one_by_one
+            ),
         )
     return totals

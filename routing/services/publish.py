@@ -218,11 +218,18 @@ def _buses_by_name(names: Iterable[str]) -> dict[str, EventBus]:
     return {bus.name: bus for bus in EventBus.objects.filter(name__in=set(names))}
 
 
-def events_store(*, entries: Sequence[EventEntry], published_by: str) -> list[Event]:
+def events_store(
+    *,
+    entries: Sequence[EventEntry],
+    published_by: str,
+    buses: Mapping[str, EventBus] | None = None,
+) -> list[Event]:
     """Stores the events with their outbox rows (one transaction) and routes them after commit.
 
-    Every bus must exist (see `put_events` for per-entry failures)."""
-    buses = _buses_by_name(entry.bus_name for entry in entries)
+    Every bus must exist (see `put_events` for per-entry failures); `buses` spares the lookup
+    when the caller has just made it."""
+    if buses is None:
+        buses = _buses_by_name(entry.bus_name for entry in entries)
     now = timezone.now()
     events = []
     for entry in entries:
@@ -293,7 +300,8 @@ def put_events(
         else:
             accepted.append((position, entry))
     if accepted:
-        events = events_store(entries=[entry for _, entry in accepted], published_by=published_by)
+        events = events_store(entries=[entry for _, entry in accepted],
+                              published_by=published_by, buses=buses)
         for (position, _), event in zip(accepted, events, strict=True):
             results[position] = {"EventId": str(event.id)}
     return PutEventsResult(entries=[result for result in results if result is not None])
