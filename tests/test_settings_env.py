@@ -42,7 +42,6 @@ def test_postgres_database_url() -> None:
     assert (config["NAME"], config["USER"], config["HOST"], config["PORT"]) == (
         "coffeeshop", "shop", "db.internal", 5433,
     )
-    assert config["CONN_MAX_AGE"] == 60
 
 
 def test_redis_url_prefers_environment_then_a_running_make_run(
@@ -55,3 +54,14 @@ def test_redis_url_prefers_environment_then_a_running_make_run(
     assert env.redis_url() == "redis://127.0.0.1:6379/0"
     (tmp_path / "embedded-redis.url").write_text("redis://127.0.0.1:40001/0\n")
     assert env.redis_url() == "redis://127.0.0.1:40001/0"
+
+
+def test_postgres_uses_a_connection_pool_unless_told_not_to(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    pooled = env.database_config("postgres://shop@db.internal/coffeeshop")
+    assert pooled["OPTIONS"]["pool"]["max_size"] == 8
+    assert pooled["CONN_MAX_AGE"] == 0  # Django requires it with a pool
+    monkeypatch.setenv("DATABASE_POOL", "0")
+    plain = env.database_config("postgres://shop@db.internal/coffeeshop")
+    assert "pool" not in plain.get("OPTIONS", {})
+    assert plain["CONN_MAX_AGE"] == 60
