@@ -21,7 +21,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy coffeeshop $(wildcard routing orders)
+	$(BIN)/mypy coffeeshop routing orders benchmarks
 
 install: $(INSTALLED)
 

@@ -141,7 +141,8 @@ def _received(client: redis.Redis, expected: int, timeout: float) -> tuple[list[
         if client.llen(RECEIVED_KEY) >= expected:
             break
         time.sleep(0.01)
-    pairs = [tuple(map(float, v.split(b","))) for v in client.lrange(RECEIVED_KEY, 0, -1)]
+    raw: list[bytes] = client.lrange(RECEIVED_KEY, 0, -1)  # type: ignore[assignment]
+    pairs = [tuple(map(float, value.split(b","))) for value in raw]
     if len(pairs) < expected:
         raise RuntimeError(f"only {len(pairs)} of {expected} arrived within {timeout:.0f}s")
     return [ran - sent for sent, ran in pairs], max(ran for _, ran in pairs)

@@ -19,7 +19,6 @@ import os
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -269,4 +268,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

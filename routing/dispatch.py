@@ -146,10 +146,14 @@ def deliver_on_commit(delivery_id: str, countdown: float | None = None) -> None:
 def deliveries_on_commit(delivery_ids: Sequence[str]) -> None:
     """Enqueues deliveries after commit, one message each."""
     ids = [str(delivery_id) for delivery_id in delivery_ids]
-    if ids:
-        transaction.on_commit(
-            lambda: [_sender.submit((DELIVER_TASK, [delivery_id], None)) for delivery_id in ids]
-        )
+    if not ids:
+        return
+
+    def submit_each() -> None:
+        for delivery_id in ids:
+            _sender.submit((DELIVER_TASK, [delivery_id], None))
+
+    transaction.on_commit(submit_each)
 
 
 def send_deliver_batch(delivery_ids: Sequence[str]) -> bool:

@@ -64,7 +64,7 @@ def scalar_key(value: Any) -> ValueKey:
     """The value key of a JSON scalar (raises TypeError for containers and non-JSON types)."""
     kind = type(value)
     if kind is str:
-        return value  # type: ignore[no-any-return]
+        return str(value)
     if kind is bool:
         return TRUE if value else FALSE
     if kind is int or kind is float:
