@@ -18,8 +18,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 from django.http import QueryDict
 
+from routing.dashboard.access import is_staff
 from routing.dashboard.explorer import live
-from routing.dashboard.explorer.access import is_staff
 from routing.dashboard.explorer.forms import event_filters_from_params
 from routing.errors import RoutingError
 

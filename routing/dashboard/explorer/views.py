@@ -21,8 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from routing.dashboard.access import staff_json, staff_page, wants_json
 from routing.dashboard.explorer import live, svg
-from routing.dashboard.explorer.access import staff_json, staff_page, wants_json
 from routing.dashboard.explorer.forms import (
     ARCHIVE_ERROR_FIELDS,
     REPLAY_ERROR_FIELDS,

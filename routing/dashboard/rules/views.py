@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from routing.dashboard.rules.access import error_json, staff_json, staff_page
+from routing.dashboard.access import error_json, staff_json_post, staff_page
 from routing.dashboard.rules.forms import (
     INPUT_MODES,
     RuleEditForm,
@@ -199,7 +199,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 # The editor's checks, as JSON -----------------------------------------------------------------
 
-@staff_json
+@staff_json_post
 def pattern_check(request: HttpRequest) -> HttpResponse:
     """Validates pattern text with the engine, as saving would. A refusal says where: the
     engine's path (`field`) and the line and column of that key in the text (`position`)."""
@@ -217,7 +217,7 @@ def _pattern_refusal(text: str, error: InvalidEventPattern) -> JsonResponse:
                       position=position.as_dict() if position is not None else None)
 
 
-@staff_json
+@staff_json_post
 def sandbox(request: HttpRequest) -> HttpResponse:
     """Would the (unsaved) pattern match this event? The event is a sample or a stored one."""
     text = pattern_text(request.POST)
@@ -251,7 +251,7 @@ def _impact_json(impact: Impact) -> dict[str, Any]:
     }
 
 
-@staff_json
+@staff_json_post
 def impact(request: HttpRequest) -> HttpResponse:
     """Of the bus's last N events, which the edited pattern matches compared with the saved one
     (`rule`), or on its own for a rule not saved yet (`bus`)."""
@@ -390,7 +390,7 @@ def target_remove(request: HttpRequest, pk: int, target_id: str) -> HttpResponse
     return redirect(reverse("dashboard-rules:targets", args=[rule.pk]))
 
 
-@staff_json
+@staff_json_post
 def target_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Exactly what the target as edited (saved or not) would receive for the chosen event."""
     rule = rule_live(pk)

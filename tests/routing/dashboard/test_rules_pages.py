@@ -108,7 +108,8 @@ def test_the_json_endpoints_answer_json_to_strangers(rule: Rule, name: str) -> N
     assert anonymous.json()["code"] == "NotAuthenticated"
     stranger = client_for(make_user("guest", staff=False)).post(url, {"event_pattern": "{}"})
     assert stranger.status_code == 403
-    assert stranger.json() == {"code": "AccessDenied", "message": "The rule editor is for staff."}
+    assert stranger.json() == {"code": "AccessDenied",
+                               "message": "The operations dashboard is for staff."}
 
 
 def test_target_preview_answers_json_to_strangers(rule: Rule) -> None:

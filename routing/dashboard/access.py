@@ -1,6 +1,8 @@
-"""Who may use the rule editor: staff. Pages send anyone else to the login page (anonymous) or
-answer 403 (signed in, not staff); the editor's JSON endpoints answer in JSON instead, so the
-page's script can say what happened rather than parse a login page."""
+"""Who may use the operator dashboard: active staff. Pages send anyone else to the login page
+(anonymous) or answer 403 (signed in, not staff). The pages' fetch() endpoints answer in JSON
+instead, so a script can say what happened rather than parse a login page, and any
+RoutingError a view raises is rendered as the API renders it ({"code", "message", "field"})
+with its HTTP status."""
 
 from __future__ import annotations
 
@@ -17,14 +19,20 @@ from routing.errors import RoutingError
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
+STAFF_ONLY = "The operations dashboard is for staff."
+
+
+def is_staff(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
 
 def staff_page(view: View[P]) -> View[P]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff:
-            raise PermissionDenied("The rule editor is for staff.")
+        if not is_staff(request.user):
+            raise PermissionDenied(STAFF_ONLY)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -35,10 +43,7 @@ def error_json(error: RoutingError, **extra: Any) -> JsonResponse:
     return JsonResponse({**error.as_dict(), **extra}, status=error.http_status)
 
 
-def staff_json(view: View[P]) -> View[P]:
-    """For the editor's fetch() endpoints: POST only, staff only, and any RoutingError the view
-    raises rendered as JSON with its HTTP status."""
-
+def _staff_json(view: View[P], *, post_only: bool) -> View[P]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -47,11 +52,9 @@ def staff_json(view: View[P]) -> View[P]:
                  "message": "Your session has ended: reload the page and log in again."},
                 status=401,
             )
-        if not request.user.is_staff:
-            return JsonResponse(
-                {"code": "AccessDenied", "message": "The rule editor is for staff."}, status=403
-            )
-        if request.method != "POST":
+        if not is_staff(request.user):
+            return JsonResponse({"code": "AccessDenied", "message": STAFF_ONLY}, status=403)
+        if post_only and request.method != "POST":
             response = JsonResponse({"code": "MethodNotAllowed", "message": "Use POST."},
                                     status=405)
             response["Allow"] = "POST"
@@ -62,3 +65,17 @@ def staff_json(view: View[P]) -> View[P]:
             return error_json(error)
 
     return wrapper
+
+
+def staff_json(view: View[P]) -> View[P]:
+    """For fetch() endpoints that read or act with any method."""
+    return _staff_json(view, post_only=False)
+
+
+def staff_json_post(view: View[P]) -> View[P]:
+    """For fetch() endpoints that only act (POST)."""
+    return _staff_json(view, post_only=True)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
