@@ -241,7 +241,8 @@ class Command(BaseCommand):
             return
         robot.submitted = True
         options = ", ".join(option for picked in choices.values() for option in picked)
-        self.say(f"{robot.customer.name}: ordered a {drink['name']}"
+        article = "an" if drink["name"][:1].lower() in "aeiou" else "a"
+        self.say(f"{robot.customer.name}: ordered {article} {drink['name']}"
                  f"{f' ({options})' if options else ''} → #{order.order_number}.")
 
     def _barista_takes(self, robot: Robot, now: float) -> None:
