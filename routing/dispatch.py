@@ -164,10 +164,6 @@ def send_route_events(event_ids: Sequence[str]) -> bool:
     return _send(ROUTE_TASK, [[str(event_id) for event_id in event_ids]])
 
 
-def send_deliver(delivery_id: str, countdown: float | None = None) -> bool:
-    return _send(DELIVER_TASK, [str(delivery_id)], countdown)
-
-
 def send_replay(replay_id: int) -> bool:
     """A lost replay message is not lost work: the resume job sends it again once the replay
     has been silent for a while."""

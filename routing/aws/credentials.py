@@ -16,26 +16,27 @@ import base64
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
 
-from routing.errors import AlreadyExists, NotFound, ValidationError
-from routing.models import AwsCredential, EventBus
+from routing.errors import AlreadyExists
+from routing.models import AwsCredential
+from routing.services.callers import (
+    buses_named,
+    caller_name_check,
+    caller_record_use,
+    caller_revoke,
+)
 
 ACCESS_KEY_PREFIX = "CSAK"
 ACCESS_KEY_RANDOM_CHARS = 16
 SECRET_BYTES = 30
-# last_used_at is a hint for operators: one write a minute per credential is plenty.
-LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _ACCESS_KEY_RE = re.compile(r"^[A-Z0-9]{16,128}$")
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -92,17 +93,8 @@ def awscredential_create(*, name: str, bus_names: Iterable[str] = ()
     """Creates a credential, limited to `bus_names` when any are given (none: every bus).
 
     Returns the row and the secret access key, which is shown this once."""
-    if not _NAME_RE.match(name):
-        raise ValidationError(
-            "An AWS credential name is 1-100 characters: letters, digits, '.', '-' and '_', "
-            "starting with a letter or digit.",
-            field="Name",
-        )
-    wanted = sorted(set(bus_names))
-    buses = list(EventBus.objects.filter(name__in=wanted))
-    missing = sorted(set(wanted) - {bus.name for bus in buses})
-    if missing:
-        raise NotFound(f"Event bus {', '.join(missing)} does not exist.", field="Bus")
+    caller_name_check(name, what="An AWS credential")
+    buses = buses_named(bus_names)
     if AwsCredential.objects.filter(name=name).exists():
         raise AlreadyExists(f"AWS credential {name} already exists.", field="Name")
     secret = secrets.token_urlsafe(SECRET_BYTES)
@@ -127,15 +119,7 @@ def awscredential_create(*, name: str, bus_names: Iterable[str] = ()
 
 def awscredential_revoke(*, name: str) -> AwsCredential:
     """Refuses the credential from now on. Revoking a revoked credential changes nothing."""
-    credential = AwsCredential.objects.filter(name=name).first()
-    if credential is None:
-        raise NotFound(f"AWS credential {name} does not exist.", field="Name")
-    if credential.revoked_at is None:
-        AwsCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        credential.refresh_from_db(fields=["revoked_at"])
-    return credential
+    return caller_revoke(AwsCredential, name=name, what="AWS credential")
 
 
 def awscredential_list() -> QuerySet[AwsCredential]:
@@ -152,12 +136,4 @@ def awscredential_find(access_key_id: str) -> AwsCredential | None:
 
 def awscredential_touch(credential: AwsCredential) -> None:
     """Records a successful use, at most once a minute."""
-    now = timezone.now()
-    if credential.last_used_at is not None and now - credential.last_used_at < \
-            LAST_USED_WRITE_INTERVAL:
-        return
-    # Conditional, so concurrent requests with one credential write once, not once each.
-    AwsCredential.objects.filter(pk=credential.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_WRITE_INTERVAL)
-    ).update(last_used_at=now)
-    credential.last_used_at = now
+    caller_record_use(credential)

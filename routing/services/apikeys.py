@@ -13,24 +13,22 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.utils import timezone
 
-from routing.errors import AlreadyExists, NotFound, ValidationError
-from routing.models import ApiKey, EventBus
+from routing.errors import AlreadyExists
+from routing.models import ApiKey
+from routing.services.callers import (
+    buses_named,
+    caller_name_check,
+    caller_record_use,
+    caller_revoke,
+)
 
 KEY_SCHEME = "cs"
 PREFIX_HEX_CHARS = 12
 SECRET_BYTES = 32
 MAX_KEY_LENGTH = 200
-# last_used_at is a hint for operators, not an audit log: one write a minute per key is plenty,
-# and it keeps a busy publisher from writing to the key's row on every request.
-LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _KEY_RE = re.compile(rf"^{KEY_SCHEME}_([0-9a-f]{{8,16}})_([A-Za-z0-9_-]{{32,}})$")
 
 
@@ -47,17 +45,8 @@ def apikey_create(*, name: str, bus_names: Iterable[str] = ()) -> tuple[ApiKey, 
     """Creates a key, limited to `bus_names` when any are given (none: every bus).
 
     Returns the row and the key itself, which is not stored anywhere and cannot be shown again."""
-    if not _NAME_RE.match(name):
-        raise ValidationError(
-            "An API key name is 1-100 characters: letters, digits, '.', '-' and '_', starting "
-            "with a letter or digit.",
-            field="Name",
-        )
-    wanted = sorted(set(bus_names))
-    buses = list(EventBus.objects.filter(name__in=wanted))
-    missing = sorted(set(wanted) - {bus.name for bus in buses})
-    if missing:
-        raise NotFound(f"Event bus {', '.join(missing)} does not exist.", field="Bus")
+    caller_name_check(name, what="An API key")
+    buses = buses_named(bus_names)
     if ApiKey.objects.filter(name=name).exists():
         raise AlreadyExists(f"API key {name} already exists.", field="Name")
     # A clash of random 48-bit prefixes is all but impossible; one more draw settles it anyway.
@@ -77,14 +66,7 @@ def apikey_create(*, name: str, bus_names: Iterable[str] = ()) -> tuple[ApiKey, 
 
 def apikey_revoke(*, name: str) -> ApiKey:
     """Refuses the key from now on. Revoking a revoked key changes nothing."""
-    key = ApiKey.objects.filter(name=name).first()
-    if key is None:
-        raise NotFound(f"API key {name} does not exist.", field="Name")
-    if key.revoked_at is None:
-        now = timezone.now()
-        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
-        key.refresh_from_db(fields=["revoked_at"])
-    return key
+    return caller_revoke(ApiKey, name=name, what="API key")
 
 
 def apikey_authenticate(raw_key: str) -> ApiKey | None:
@@ -97,12 +79,6 @@ def apikey_authenticate(raw_key: str) -> ApiKey | None:
         return None
     if key.revoked_at is not None:
         return None
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_WRITE_INTERVAL:
-        # Conditional, so concurrent requests with one key write once, not once each.
-        ApiKey.objects.filter(pk=key.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_WRITE_INTERVAL)
-        ).update(last_used_at=now)
-        key.last_used_at = now
+    caller_record_use(key)
     return key
 

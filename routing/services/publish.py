@@ -3,10 +3,11 @@ route them after commit. `put_events` is PutEvents; `event_publish` is the Pytho
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,7 +50,6 @@ class EventEntry:
     replay_name: str = ""
     forwarded_from: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -330,5 +330,5 @@ def event_publish(
     except EntryError as error:
         raise ValidationError(error.message, code=error.code) from None
     if time is not None:
-        entry = EventEntry(**{**entry.__dict__, "time": time})
+        entry = dataclasses.replace(entry, time=time)
     return events_store(entries=[entry], published_by=published_by)[0]

@@ -25,7 +25,7 @@ from routing.errors import (
     NotFound,
     ValidationError,
 )
-from routing.handlers import UnknownHandlerError, get_handler, registered_handler_names
+from routing.handlers import UnknownHandlerError, get_handler
 from routing.models import (
     DEFAULT_BUS_NAME,
     MAX_TARGETS_PER_RULE,
@@ -483,7 +483,3 @@ def targets_remove(*, rule: Rule, target_ids: Sequence[str], actor: Actor) -> li
         if removed:
             _next_revision(rule, change=f"targets removed: {', '.join(removed)}", actor=actor)
     return failures
-
-
-def known_handler_names() -> list[str]:
-    return registered_handler_names()

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 
-from routing.errors import RoutingError
+from routing.management.callers import CallerCommand, when
 from routing.selectors import apikey_list
 from routing.services.apikeys import apikey_create, apikey_revoke
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-class Command(BaseCommand):
+class Command(CallerCommand):
     help = "Create, list and revoke API keys for the bus's HTTP API (see docs/api.md)."
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        create = actions.add_parser("create", help="create a key and print it (once)")
-        create.add_argument("name", help="a name for the key, e.g. till-1 or ci")
-        create.add_argument(
-            "--bus", dest="buses", action="append", default=[], metavar="BUS",
-            help="limit the key to this bus (repeat for several); default: every bus",
-        )
-        create.add_argument("--quiet", action="store_true",
-                            help="print only the key, for scripts")
-        actions.add_parser("list", help="list keys (never the keys themselves)")
-        revoke = actions.add_parser("revoke", help="refuse a key from now on")
-        revoke.add_argument("name")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            getattr(self, f"_{options['action']}")(**options)
-        except RoutingError as error:
-            raise CommandError(error.message) from None
+    noun = "key"
+    example_name = "till-1 or ci"
+    quiet_help = "print only the key, for scripts"
 
     def _create(self, *, name: str, buses: list[str], quiet: bool, **options: Any) -> None:
         key, raw_key = apikey_create(name=name, bus_names=buses)
@@ -66,26 +42,11 @@ class Command(BaseCommand):
         if not keys:
             self.stdout.write("No API keys. Create one with: manage.py apikey create NAME")
             return
-        rows = [("NAME", "PREFIX", "BUSES", "CREATED", "LAST USED", "REVOKED")]
-        rows += [
-            (
-                key.name,
-                f"cs_{key.prefix}_…",
-                ",".join(bus.name for bus in key.buses.all()) or "(all)",
-                _when(key.created_at),
-                _when(key.last_used_at),
-                _when(key.revoked_at),
-            )
-            for key in keys
-        ]
-        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-        for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(
-                row, widths, strict=True)).rstrip())
+        self.write_table(keys, ("NAME", "PREFIX"), lambda key: f"cs_{key.prefix}_…")
 
     def _revoke(self, *, name: str, **options: Any) -> None:
         key = apikey_revoke(name=name)
         self.stdout.write(self.style.SUCCESS(
-            f"API key {key.name} is revoked (since {_when(key.revoked_at)} UTC); "
+            f"API key {key.name} is revoked (since {when(key.revoked_at)} UTC); "
             "requests with it now get 401."
         ))

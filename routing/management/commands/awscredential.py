@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import json
 import shlex
-from argparse import ArgumentParser
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 
 from routing.aws.credentials import awscredential_create, awscredential_list, awscredential_revoke
-from routing.errors import RoutingError
+from routing.management.callers import CallerCommand, when
 from routing.models import region
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def endpoint_url() -> str:
@@ -57,29 +50,12 @@ def cli_line(access_key_id: str, secret: str, *, endpoint: str, bus: str) -> str
     )
 
 
-class Command(BaseCommand):
+class Command(CallerCommand):
     help = ("Create, list and revoke AWS credentials for the bus's AWS-protocol endpoint "
             "(see docs/aws-compat.md).")
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        create = actions.add_parser("create", help="create a credential and print it (once)")
-        create.add_argument("name", help="a name for the credential, e.g. billing-svc")
-        create.add_argument(
-            "--bus", dest="buses", action="append", default=[], metavar="BUS",
-            help="limit the credential to this bus (repeat for several); default: every bus",
-        )
-        create.add_argument("--quiet", action="store_true",
-                            help="print only 'ACCESS_KEY_ID SECRET_ACCESS_KEY', for scripts")
-        actions.add_parser("list", help="list credentials (never their secrets)")
-        revoke = actions.add_parser("revoke", help="refuse a credential from now on")
-        revoke.add_argument("name")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            getattr(self, f"_{options['action']}")(**options)
-        except RoutingError as error:
-            raise CommandError(error.message) from None
+    noun = "credential"
+    example_name = "billing-svc"
+    quiet_help = "print only 'ACCESS_KEY_ID SECRET_ACCESS_KEY', for scripts"
 
     def _create(self, *, name: str, buses: list[str], quiet: bool, **options: Any) -> None:
         credential, secret = awscredential_create(name=name, bus_names=buses)
@@ -109,26 +85,12 @@ class Command(BaseCommand):
             self.stdout.write("No AWS credentials. Create one with: "
                               "manage.py awscredential create NAME")
             return
-        rows = [("NAME", "ACCESS KEY ID", "BUSES", "CREATED", "LAST USED", "REVOKED")]
-        rows += [
-            (
-                credential.name,
-                credential.access_key_id,
-                ",".join(bus.name for bus in credential.buses.all()) or "(all)",
-                _when(credential.created_at),
-                _when(credential.last_used_at),
-                _when(credential.revoked_at),
-            )
-            for credential in credentials
-        ]
-        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-        for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(
-                row, widths, strict=True)).rstrip())
+        self.write_table(credentials, ("NAME", "ACCESS KEY ID"),
+                         lambda credential: credential.access_key_id)
 
     def _revoke(self, *, name: str, **options: Any) -> None:
         credential = awscredential_revoke(name=name)
         self.stdout.write(self.style.SUCCESS(
             f"AWS credential {credential.name} ({credential.access_key_id}) is revoked (since "
-            f"{_when(credential.revoked_at)} UTC); requests signed with it are now refused."
+            f"{when(credential.revoked_at)} UTC); requests signed with it are now refused."
         ))

@@ -1,0 +1,69 @@
+"""What API keys and AWS credentials have in common: a checked name, the buses they may use,
+revocation by name, and a throttled record of their last use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from routing.errors import NotFound, ValidationError
+from routing.models import ApiKey, AwsCredential, EventBus
+
+# last_used_at is a hint for operators, not an audit log: one write a minute per caller is
+# plenty, and it keeps a busy publisher from writing to the caller's row on every request.
+LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+Caller = TypeVar("Caller", ApiKey, AwsCredential)
+
+
+def caller_name_check(name: str, *, what: str) -> None:
+    if not _NAME_RE.match(name):
+        raise ValidationError(
+            f"{what} name is 1-100 characters: letters, digits, '.', '-' and '_', starting "
+            "with a letter or digit.",
+            field="Name",
+        )
+
+
+def buses_named(bus_names: Iterable[str]) -> list[EventBus]:
+    """The buses with these names; NotFound naming any that does not exist."""
+    wanted = sorted(set(bus_names))
+    buses = list(EventBus.objects.filter(name__in=wanted))
+    missing = sorted(set(wanted) - {bus.name for bus in buses})
+    if missing:
+        raise NotFound(f"Event bus {', '.join(missing)} does not exist.", field="Bus")
+    return buses
+
+
+def caller_revoke(model: type[Caller], *, name: str, what: str) -> Caller:
+    """Refuses the caller from now on. Revoking a revoked caller changes nothing."""
+    caller = model.objects.filter(name=name).first()
+    if caller is None:
+        raise NotFound(f"{what} {name} does not exist.", field="Name")
+    if caller.revoked_at is None:
+        model.objects.filter(pk=caller.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        caller.refresh_from_db(fields=["revoked_at"])
+    return caller
+
+
+def caller_record_use(caller: models.Model) -> None:
+    """Records a successful use, at most once a minute per caller."""
+    now = timezone.now()
+    last_used = caller.last_used_at  # type: ignore[attr-defined]
+    if last_used is not None and now - last_used < LAST_USED_WRITE_INTERVAL:
+        return
+    # Conditional, so concurrent requests with one caller write once, not once each.
+    type(caller).objects.filter(pk=caller.pk).filter(  # type: ignore[attr-defined]
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_WRITE_INTERVAL)
+    ).update(last_used_at=now)
+    caller.last_used_at = now  # type: ignore[attr-defined]
