@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .values import ValueKey
-from .wildcard import WildcardPattern, combined_regex
+from .wildcard import WildcardPattern, any_matches
 
 ValueTest = Callable[[ValueKey], bool]
 
@@ -177,8 +177,8 @@ class ConditionBuilder:
             tests.append(lambda key: type(key) is str and key.lower() in lowered)
             operators.append("equals-ignore-case")
         if self.wildcards:
-            regex = combined_regex(self.wildcards)
-            tests.append(lambda key: type(key) is str and regex.fullmatch(key) is not None)
+            matches = any_matches(self.wildcards)
+            tests.append(lambda key: type(key) is str and matches(key))
             operators.append("wildcard")
         ranges: list[NumericRange] = []
         for numeric_range in self.numeric:
@@ -249,8 +249,8 @@ def _not_in_ignoring_case(lowered: frozenset[str]) -> ValueTest:
 
 
 def _not_matching(patterns: Iterable[WildcardPattern]) -> ValueTest:
-    regex = combined_regex(tuple(patterns))
-    return lambda key: type(key) is not str or regex.fullmatch(key) is None
+    matches = any_matches(tuple(patterns))
+    return lambda key: type(key) is not str or not matches(key)
 
 
 class FieldCondition:

@@ -3,6 +3,12 @@
 `*` matches any run of characters (including none); `\\*` is a literal star and `\\\\` a literal
 backslash; a backslash before anything else, or two wildcards in a row, is an error.
 
+Matching takes time linear in the value, whatever the pattern: a pattern is its literal segments
+between wildcards; the first must be the value's prefix, the last its suffix, and each one between
+is found left to right with `str.find` after the previous one. Taking the leftmost place for each
+segment never loses a match (any match can slide its segments left to those places), so there is
+no backtracking, unlike a regex such as `.*a.*a.*b`, which takes polynomial time in the value.
+
 EventBridge rejects wildcard patterns that are "too complex". The measure used here is the one
 event-ruler's MachineComplexityEvaluator describes: the largest number of automaton states a single
 input string can keep active at once. A wildcard is a state that loops on every character, and a
@@ -14,8 +20,7 @@ it: `/Users/*/dir/dir/dir/dir/dir/doc.txt` (7 states here) is accepted and `*:*:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 MAX_WILDCARD_COMPLEXITY = 10
@@ -37,10 +42,12 @@ class WildcardSyntaxError(ValueError):
 class WildcardPattern:
     text: str
     tokens: tuple[str | None, ...]
-    regex: re.Pattern[str]
+    # The literal runs around the wildcards: one more than there are wildcards, so one segment
+    # means no wildcard at all; only the first and the last can be empty.
+    segments: tuple[str, ...]
 
     def matches(self, value: str) -> bool:
-        return self.regex.fullmatch(value) is not None
+        return segments_match(self.segments, value)
 
     def literal_head(self) -> str:
         """The literal text before the first wildcard (all of it when there is none)."""
@@ -85,15 +92,45 @@ def parse_wildcard(text: str) -> WildcardPattern:
             continue
         tokens.append(char)
         position += 1
-    regex_source = "".join(".*" if token is _STAR else re.escape(token) for token in tokens)
-    return WildcardPattern(text, tuple(tokens), re.compile(regex_source, re.DOTALL))
+    return WildcardPattern(text, tuple(tokens), _segments(tokens))
 
 
-def combined_regex(patterns: Sequence[WildcardPattern]) -> re.Pattern[str]:
-    """One regex that fully matches a value when any of `patterns` does."""
+def _segments(tokens: Sequence[str | None]) -> tuple[str, ...]:
+    segments: list[str] = []
+    current: list[str] = []
+    for token in tokens:
+        if token is _STAR:
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(token)
+    segments.append("".join(current))
+    return tuple(segments)
+
+
+def segments_match(segments: tuple[str, ...], value: str) -> bool:
+    """Whether `value` is the segments joined by runs of any characters (see the module doc)."""
+    if len(segments) == 1:
+        return value == segments[0]
+    head, tail = segments[0], segments[-1]
+    end = len(value) - len(tail)
+    if end < len(head) or not value.startswith(head) or not value.endswith(tail):
+        return False
+    position = len(head)
+    for segment in segments[1:-1]:
+        found = value.find(segment, position, end)
+        if found < 0:
+            return False
+        position = found + len(segment)
+    return True
+
+
+def any_matches(patterns: Sequence[WildcardPattern]) -> Callable[[str], bool]:
+    """A test that a value matches at least one of `patterns`."""
     if len(patterns) == 1:
-        return patterns[0].regex
-    return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns), re.DOTALL)
+        return patterns[0].matches
+    all_segments = tuple(pattern.segments for pattern in patterns)
+    return lambda value: any(segments_match(segments, value) for segments in all_segments)
 
 
 def wildcard_complexity(patterns: Iterable[WildcardPattern], limit: int) -> int:
