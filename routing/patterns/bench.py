@@ -3,6 +3,8 @@
     python -m routing.patterns.bench            # 10, 100, 1,000 and 10,000 rules
     python -m routing.patterns.bench --quick    # a few seconds, for smoke tests
 
+It ends with the worst single matches by value length (see bench_adversarial).
+
 The rules and events are generated from a fixed seed. The chain has thousands of shops; most rules
 belong to one shop (source + detail-type + shopId + one condition: prefix, anything-but, numeric or
 exists) and a handful are chain-wide (log everything, every OrderManager event, big orders, ...).
@@ -25,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import bench_adversarial
 from .index import RuleIndex
 from .matcher import Pattern, compile_pattern
 
@@ -303,6 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "naive = {rule for rule, pattern in rules if pattern.matches(event)}, timed on "
         + ", ".join(f"{r.naive_events_measured:,} ev at {r.rules:,}" for r in results)
     )
+    print()
+    print(bench_adversarial.format_table(bench_adversarial.run(quick=args.quick)))
     return 0
 
 

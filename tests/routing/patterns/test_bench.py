@@ -14,6 +14,8 @@ def test_quick_bench_prints_the_table(capsys: pytest.CaptureFixture[str]) -> Non
     for column in ("index ev/s", "naive ev/s", "index/naive", "µs/event", "peak MiB"):
         assert column in output
     assert "index speed at 10 rules / at 100 rules" in output
+    assert "wildcard a*a*a*a*a*b" in output
+    assert "slowest match at 100,000 characters" in output
 
 
 def test_generated_workload_is_deterministic_and_valid() -> None:
