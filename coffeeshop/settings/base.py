@@ -113,6 +113,8 @@ ROUTING_SWEEP_GRACE_SECONDS = float(env_str("ROUTING_SWEEP_GRACE_SECONDS", "30")
 ROUTING_RUNNING_LEASE_SECONDS = float(env_str("ROUTING_RUNNING_LEASE_SECONDS", "120"))
 # Webhooks to loopback / private / link-local addresses are refused unless this is on.
 ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# The certificates webhook HTTPS is verified against (a PEM file); empty: certifi's bundle.
+ROUTING_WEBHOOK_CA_BUNDLE = env_str("ROUTING_WEBHOOK_CA_BUNDLE", "")
 ROUTING_EVENT_RETENTION_DAYS = env_int("ROUTING_EVENT_RETENTION_DAYS", 30)
 # Encrypts the AWS-protocol credentials' secrets (Fernet keys, comma-separated to rotate; empty:
 # derived from SECRET_KEY).

@@ -3,13 +3,13 @@ workers' compiled indexes by bumping the bus's rules_version in the same transac
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from routing import netpolicy
 from routing.errors import (
     AlreadyExists,
     ConcurrentModification,
@@ -330,17 +331,36 @@ def target_input_of(target: Target) -> TargetInput:
     })
 
 
-def is_private_address(host: str) -> bool:
-    """Loopback, private, link-local, reserved or unspecified; 'localhost' counts."""
-    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(
-        ".localhost"
-    ):
-        return True
+def _webhook_url_validate(address: str) -> None:
+    """An http(s) URL whose host, as the sender's and Python's parsers both read it, is no
+    spelling of an address the address policy refuses (the sender checks again at each send,
+    by what the name resolves to)."""
+    parts = urlsplit(address)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValidationError("A webhook target needs an http:// or https:// URL.",
+                              field="Address")
+    shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # no user-info, path or query
+    _webhook_host_validate(parts.hostname, shown)
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global or address.is_multicast
+        sender_host = httpx.URL(address).raw_host.decode("ascii")
+    except httpx.InvalidURL as error:
+        raise ValidationError(f"Webhook URL {shown} is not a valid URL: {error}.",
+                              field="Address") from None
+    _webhook_host_validate(sender_host, shown)
+
+
+def _webhook_host_validate(host: str, shown: str) -> None:
+    try:
+        reason = netpolicy.host_refusal(host)
+    except netpolicy.InvalidHostError as error:
+        raise ValidationError(f"Webhook URL {shown} is refused: {error}.",
+                              field="Address") from None
+    if reason is not None and not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        raise ValidationError(
+            f"Webhook URL {shown} is refused: {reason}; set {netpolicy.ALLOW_SETTING} to "
+            "allow it.",
+            field="Address",
+        )
 
 
 def target_validate(spec: TargetSpec, bus: EventBus) -> None:
@@ -357,18 +377,7 @@ def target_validate(spec: TargetSpec, bus: EventBus) -> None:
         except UnknownHandlerError as error:
             raise ValidationError(str(error), field="Address") from None
     elif spec.kind == TargetKind.WEBHOOK:
-        parts = urlsplit(spec.address)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValidationError("A webhook target needs an http:// or https:// URL.",
-                                  field="Address")
-        if not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES and is_private_address(
-            parts.hostname
-        ):
-            raise ValidationError(
-                f"Webhook host {parts.hostname} is a loopback or private address; set "
-                "ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES to allow it.",
-                field="Address",
-            )
+        _webhook_url_validate(spec.address)
         if not 0.1 <= spec.webhook_timeout_seconds <= 30:
             raise ValidationError("Webhook timeout must be between 0.1 and 30 seconds.",
                                   field="Timeout")

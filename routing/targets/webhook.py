@@ -8,25 +8,36 @@ Headers sent with every attempt:
 
 2xx is success. 429 and 5xx, time-outs and connection errors are retried (honouring
 Retry-After); any other status is not, since sending the same request again cannot fix it.
-Hosts that resolve to loopback, private or link-local addresses are refused unless
-ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES is set.
+The host is resolved once per attempt and every address it resolves to is checked against
+`routing.netpolicy` (loopback, private, link-local, metadata... are refused unless
+ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES is set); the connection is then opened to one of exactly
+those addresses, never resolving again, so a name that rebinds between check and connect cannot
+move it. The URL, the Host header and TLS (SNI and certificate verification) keep the hostname.
+Redirects are not followed, and proxies from the environment are not used: a proxy would resolve
+the name itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
+import certifi
+import httpcore
 import httpx
 from django.conf import settings
+from httpcore._backends.sync import SyncStream
 
+from routing import netpolicy
 from routing.models import Target
 from routing.targets.base import AttemptFailure, DeliveryContext
 
@@ -36,11 +47,71 @@ SIGNATURE_HEADER = "X-Coffeeshop-Signature"
 _local = threading.local()
 
 
+@dataclass(frozen=True)
+class _Pin:
+    host: str
+    port: int
+    addresses: tuple[netpolicy.Resolved, ...]
+
+
+# The checked addresses of the request being sent on this thread (or task).
+_pin: ContextVar[_Pin | None] = ContextVar("webhook_pin", default=None)
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """Opens connections only to the addresses checked for the request being sent."""
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                    ) -> httpcore.NetworkStream:
+        pin = _pin.get()
+        if pin is None or (host, port) != (pin.host, pin.port):
+            raise httpcore.ConnectError(f"{host}:{port} is not the checked webhook host.")
+        error: OSError | None = None
+        for resolved in pin.addresses:
+            sock = socket.socket(resolved.family, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(timeout)
+                for option in socket_options or ():
+                    sock.setsockopt(*option)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.connect(resolved.sockaddr)
+            except OSError as failed:
+                sock.close()
+                error = failed
+                continue
+            return SyncStream(sock)
+        if isinstance(error, TimeoutError):
+            raise httpcore.ConnectTimeout(str(error))
+        raise httpcore.ConnectError(f"{error}")
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        # httpx 0.28 takes no network backend; the httpcore pool it wraps does.
+        limits = httpx.Limits()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PinnedBackend(),
+        )
+
+
 def _client() -> httpx.Client:
-    client: httpx.Client | None = getattr(_local, "client", None)
+    # One per thread and per policy: a pooled connection is reused only under the policy (and
+    # the trusted certificates) it was checked with.
+    key = (settings.ROUTING_WEBHOOK_CA_BUNDLE, settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
+    clients: dict[tuple[str, bool], httpx.Client] = _local.__dict__.setdefault("clients", {})
+    client = clients.get(key)
     if client is None:
-        client = httpx.Client(follow_redirects=False, headers={"User-Agent": USER_AGENT})
-        _local.client = client
+        ssl_context = ssl.create_default_context(cafile=key[0] or certifi.where())
+        client = httpx.Client(transport=_PinnedTransport(ssl_context), follow_redirects=False,
+                              trust_env=False, headers={"User-Agent": USER_AGENT})
+        clients[key] = client
     return client
 
 
@@ -62,22 +133,29 @@ def verify_signature(secret: str, header: str, body: bytes, *, tolerance_seconds
     return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
-def _refuse_private_host(host: str, port: int) -> None:
-    if settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return
+def _checked_addresses(url: httpx.URL) -> _Pin:
+    """Resolves the URL's host once and checks every address it stands for."""
+    host = url.raw_host.decode("ascii")
+    port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
+        addresses = netpolicy.resolve(host, port)
+    except netpolicy.InvalidHostError as error:
+        raise AttemptFailure("NO_RESOURCE", f"Invalid webhook host: {error}.",
+                             retryable=False) from None
+    except (OSError, UnicodeError) as error:
         raise AttemptFailure("DnsError", f"Cannot resolve {host}: {error}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
+    if not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        reasons = [netpolicy.host_refusal(host)] + [
+            netpolicy.refusal(resolved.address) for resolved in addresses]
+        reason = next((reason for reason in reasons if reason), None)
+        if reason is not None:
             raise AttemptFailure(
                 "NO_PERMISSIONS",
-                f"Webhook host {host} resolves to {address}, a loopback or private address; "
-                "set ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES to allow it.",
+                f"Webhook host {host} is refused: {reason}; set "
+                f"{netpolicy.ALLOW_SETTING} to allow it.",
                 retryable=False,
             )
+    return _Pin(host, port, tuple(addresses))
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -102,11 +180,14 @@ def _content_type(payload: str) -> str:
 
 
 def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
-    parts = urlsplit(target.address)
-    if not parts.hostname:
+    try:
+        url = httpx.URL(target.address)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in {"http", "https"} or not url.raw_host:
         raise AttemptFailure("NO_RESOURCE", f"Invalid webhook URL {target.address}.",
                              retryable=False)
-    _refuse_private_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    pin = _checked_addresses(url)
     body = payload.encode()
     headers = {
         "Content-Type": _content_type(payload),
@@ -116,8 +197,9 @@ def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
         "X-Coffeeshop-Attempt": str(context.attempt),
         SIGNATURE_HEADER: sign(target.signing_secret, int(time.time()), body),
     }
+    pinned = _pin.set(pin)
     try:
-        response = _client().post(target.address, content=body, headers=headers,
+        response = _client().post(url, content=body, headers=headers,
                                   timeout=target.webhook_timeout_seconds)
     except httpx.TimeoutException:
         raise AttemptFailure(
@@ -125,6 +207,8 @@ def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
         ) from None
     except httpx.HTTPError as error:
         raise AttemptFailure("ConnectionError", f"{type(error).__name__}: {error}") from None
+    finally:
+        _pin.reset(pinned)
     status = response.status_code
     if 200 <= status < 300:
         return status

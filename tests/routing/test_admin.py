@@ -372,7 +372,7 @@ def test_a_private_webhook_address_is_refused(
     response = client.post(url(Rule, "change", plain_rule.pk), data)
     errors = response.context["inline_admin_formsets"][0].formset.forms[0].errors
     assert errors == {"address": [
-        "Webhook host 127.0.0.1 is a loopback or private address; set "
+        "Webhook URL http://127.0.0.1:9 is refused: 127.0.0.1 is a loopback address; set "
         "ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES to allow it."
     ]}
     assert not Target.objects.exists()

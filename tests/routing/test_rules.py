@@ -129,7 +129,10 @@ def test_private_webhooks_are_refused_unless_allowed(
                            targets=[TargetSpec(f"h{i}", "webhook", url)
                                     for i, url in enumerate(urls)])
     assert len(failures) == len(urls)
-    assert all("loopback or private" in f.message for f in failures)
+    assert [f.message.split(": ", 1)[1].split(";")[0] for f in failures] == [
+        "127.0.0.1 is a loopback address", "localhost is a local name",
+        "10.1.2.3 is a private address", "::1 is a loopback address",
+        "169.254.169.254 is a link-local address (the cloud metadata range)"]
 
 
 def test_delete_rule_needs_its_targets_gone_or_force(
