@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from routing import dispatch
@@ -33,7 +33,6 @@ from routing.models import (
     DeliveryAttempt,
     DeliveryStatus,
     ExhaustedCondition,
-    PendingRoute,
 )
 from routing.services.rules import target_input_of
 from routing.targets.base import AttemptFailure, DeliveryContext
@@ -42,7 +41,8 @@ from routing.transform import render_target_input
 
 logger = logging.getLogger(__name__)
 
-_WORKER_NAME = f"{socket.gethostname()}"
+# Recorded on every attempt: which machine made it.
+WORKER_NAME = socket.gethostname()
 
 
 def retry_delay_seconds(attempt: int) -> float:
@@ -246,7 +246,7 @@ def _write_outcome(outcome: _Outcome, token: str) -> None:
         error=outcome.failure.message[:4000] if outcome.failure else "",
         latency_ms=outcome.latency_ms,
         response_status=outcome.response_status,
-        worker=_WORKER_NAME,
+        worker=WORKER_NAME,
     )
     if outcome.retry_in is not None:
         dispatch.deliver_on_commit(str(delivery.pk), countdown=outcome.retry_in)
@@ -324,66 +324,3 @@ def delivery_redrive(*, delivery_id: str) -> None:
         raise NotFound(f"Delivery {delivery_id} does not exist.")
     if not deliveries_redrive(delivery_ids=[delivery_id]):
         raise ValidationError("Only dead-lettered or dropped deliveries can be redriven.")
-
-
-# The sweeper ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SweepReport:
-    events_requeued: int
-    deliveries_requeued: int
-    lost_attempts_recovered: int
-
-
-def sweep(*, batch_size: int = 500) -> SweepReport:
-    """Re-sends work whose queue message was lost, and recovers attempts lost with a worker."""
-    now = timezone.now()
-    grace = timedelta(seconds=settings.ROUTING_SWEEP_GRACE_SECONDS)
-    lease = timedelta(seconds=settings.ROUTING_RUNNING_LEASE_SECONDS)
-
-    lost = 0
-    stuck = Delivery.objects.filter(status=DeliveryStatus.RUNNING,
-                                    claimed_at__lt=now - lease)
-    for delivery in stuck[:batch_size]:
-        with transaction.atomic():
-            recovered = Delivery.objects.filter(
-                pk=delivery.pk, status=DeliveryStatus.RUNNING, claim_token=delivery.claim_token,
-            ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=now,
-                     claim_token="")
-            if recovered:
-                DeliveryAttempt.objects.create(
-                    delivery=delivery, number=delivery.attempt_count,
-                    started_at=delivery.claimed_at or now, finished_at=now,
-                    outcome=AttemptOutcome.LOST, error_code="WorkerLost",
-                    error="The worker stopped before recording this attempt's outcome.",
-                    latency_ms=0, worker=_WORKER_NAME,
-                )
-                dispatch.deliver_on_commit(str(delivery.pk))
-                lost += 1
-
-    due = list(
-        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now - grace)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
-        .values_list("pk", "target__kind")[:batch_size]
-    )
-    if due:
-        Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(enqueued_at=now)
-        for pk, kind in due:
-            if kind in ONE_MESSAGE_EACH:
-                dispatch.send_deliver(str(pk))
-        batched = [str(pk) for pk, kind in due if kind not in ONE_MESSAGE_EACH]
-        for start in range(0, len(batched), dispatch.DELIVERY_BATCH):
-            dispatch.send_deliver_batch(batched[start:start + dispatch.DELIVERY_BATCH])
-
-    pending = list(
-        PendingRoute.objects.filter(
-            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace)
-        ).values_list("event_id", flat=True)[:batch_size]
-    )
-    if pending:
-        PendingRoute.objects.filter(event_id__in=pending).update(
-            enqueued_at=now, enqueue_count=F("enqueue_count") + 1
-        )
-        for start in range(0, len(pending), 50):
-            dispatch.send_route_events([str(pk) for pk in pending[start:start + 50]])
-    return SweepReport(len(pending), len(due), lost)
