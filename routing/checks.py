@@ -7,23 +7,20 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
-# The tasks that claim deliveries: a claim outlives its task only if the lease is longer.
-CLAIMING_TASKS = ("routing.route_events", "routing.deliver", "routing.deliver_batch")
-
 
 def claim_lease_outlasts_task_time_limit(**kwargs: Any) -> list[CheckMessage]:
     """The sweeper takes back a claim older than ROUTING_RUNNING_LEASE_SECONDS and sends the
     delivery again. A task that may run longer than the lease can still be sending when that
     happens: the receiver gets it twice. So the lease must exceed every claiming task's hard
     time limit, and those tasks must have one."""
-    from coffeeshop.celery import app
+    from routing import tasks
 
     lease = float(settings.ROUTING_RUNNING_LEASE_SECONDS)
     errors: list[CheckMessage] = []
-    for name in CLAIMING_TASKS:
-        # What the worker applies: the task's own limit, else CELERY_TASK_TIME_LIMIT (which
-        # Celery copies onto the task when it binds it).
-        limit = getattr(app.tasks.get(name), "time_limit", None)
+    # The tasks that claim deliveries. The limit is what the worker applies: the task's own,
+    # else CELERY_TASK_TIME_LIMIT (which Celery copies onto the task when it binds it).
+    for task in (tasks.route_events, tasks.deliver, tasks.deliver_batch):
+        name, limit = task.name, task.time_limit
         if not limit:
             errors.append(Error(
                 f"The task {name} has no hard time limit, so no claim lease is long enough.",
