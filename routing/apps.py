@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -17,4 +18,7 @@ class RoutingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from routing.checks import claim_lease_outlasts_task_time_limit
+
         post_migrate.connect(_ensure_default_bus, sender=self)
+        checks.register(claim_lease_outlasts_task_time_limit)

@@ -21,13 +21,16 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from routing.cancellation import CANCELLATIONS
+
 logger = logging.getLogger(__name__)
 
 ROUTE_TASK = "routing.route_events"
 DELIVER_TASK = "routing.deliver"
 DELIVER_BATCH_TASK = "routing.deliver_batch"
 REPLAY_TASK = "routing.replay"
-# Deliveries the sweeper re-sends travel in one message per this many.
+# Deliveries to fast target kinds that the sweeper re-sends travel in one message per this many
+# (webhooks, one message each: routing.targets.registry.ONE_MESSAGE_EACH).
 DELIVERY_BATCH = 25
 # Route messages waiting in the sender together become one message of at most this many events.
 ROUTE_BATCH = 50
@@ -42,6 +45,8 @@ def _send(task_name: str, args: list[object], countdown: float | None = None) ->
         # ignore_result: with a Redis result backend, Celery would otherwise subscribe to a
         # result channel for every message sent, which costs more than sending it.
         app.send_task(task_name, args=args, countdown=countdown, ignore_result=True)
+    except CANCELLATIONS:
+        raise
     except Exception as exc:  # kombu raises several connection error types
         logger.warning(
             "could not enqueue %s%r (%s); the sweeper will send it again", task_name, args, exc
@@ -94,6 +99,7 @@ class _Sender:
             try:
                 self._send_merged(merged)
             except Exception:  # never let the sender die; the sweeper covers what was lost
+                # (A time limit is a signal, which Python runs in the main thread: none lands here.)
                 logger.exception("the dispatch thread failed to send %d message(s)", len(merged))
             finally:
                 for _ in merged:
@@ -154,6 +160,22 @@ def deliveries_on_commit(delivery_ids: Sequence[str]) -> None:
             _sender.submit((DELIVER_TASK, [delivery_id], None))
 
     transaction.on_commit(submit_each)
+
+
+def delivery_batches_on_commit(delivery_ids: Sequence[str]) -> None:
+    """Enqueues deliveries after commit, DELIVERY_BATCH to a message (fast target kinds only)."""
+    ids = [str(delivery_id) for delivery_id in delivery_ids]
+
+    def submit_batches() -> None:
+        for start in range(0, len(ids), DELIVERY_BATCH):
+            _sender.submit((DELIVER_BATCH_TASK, [ids[start:start + DELIVERY_BATCH]], None))
+
+    if ids:
+        transaction.on_commit(submit_batches)
+
+
+def send_deliver(delivery_id: str) -> bool:
+    return _send(DELIVER_TASK, [str(delivery_id)])
 
 
 def send_deliver_batch(delivery_ids: Sequence[str]) -> bool:

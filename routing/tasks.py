@@ -5,8 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from routing.services.archives import events_purge_by_retention, replay_run, replays_resume
-from routing.services.delivery import deliveries_attempt, delivery_attempt, sweep
+from routing.services.delivery import deliveries_attempt, delivery_attempt
 from routing.services.matching import route_events as route_events_service
+from routing.services.sweeper import sweep
 
 
 @shared_task(name="routing.route_events")

@@ -88,8 +88,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
-CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TIME_LIMIT = 90
+# The soft limit raises SoftTimeLimitExceeded in the task (a delivery batch then records what it
+# did and gives back the rest); the hard limit kills the process. The claim lease must outlast
+# the hard limit (routing's system check refuses it otherwise).
+CELERY_TASK_SOFT_TIME_LIMIT = float(env_str("CELERY_TASK_SOFT_TIME_LIMIT", "60"))
+CELERY_TASK_TIME_LIMIT = float(env_str("CELERY_TASK_TIME_LIMIT", "90"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -109,7 +112,7 @@ ROUTING_RETRY_MAX_SECONDS = float(env_str("ROUTING_RETRY_MAX_SECONDS", "300"))
 # A queue message older than this whose work is still undone is presumed lost and re-sent.
 ROUTING_SWEEP_GRACE_SECONDS = float(env_str("ROUTING_SWEEP_GRACE_SECONDS", "30"))
 # An attempt still running after this long is presumed lost with its worker, and retried.
-# It must exceed the longest attempt (the task time limit).
+# It must exceed the longest task (CELERY_TASK_TIME_LIMIT): see routing/checks.py.
 ROUTING_RUNNING_LEASE_SECONDS = float(env_str("ROUTING_RUNNING_LEASE_SECONDS", "120"))
 # Webhooks to loopback / private / link-local addresses are refused unless this is on.
 ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)

@@ -14,7 +14,6 @@ from routing.services.delivery import (
     deliveries_redrive,
     delivery_attempt,
     delivery_redrive,
-    sweep,
 )
 from routing.services.matching import route_events
 from routing.services.publish import (
@@ -40,6 +39,7 @@ from routing.services.rules import (
     targets_put,
     targets_remove,
 )
+from routing.services.sweeper import sweep
 
 __all__ = [
     "Actor",

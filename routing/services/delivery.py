@@ -2,7 +2,8 @@
 
 A delivery is claimed with one conditional UPDATE (pending and due → running) before anything is
 sent, so two workers never attempt it at once. The attempt itself runs outside any transaction
-(a slow webhook must hold no database lock); its outcome is recorded in one transaction.
+(a slow webhook must hold no database lock); its outcome is recorded in a short transaction of
+its own as soon as it is known, so a batch cut short never loses (or re-sends) what it did.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import random
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from routing import dispatch
+from routing.cancellation import CANCELLATIONS
 from routing.errors import NotFound, ValidationError
 from routing.models import (
     AttemptOutcome,
@@ -29,16 +33,16 @@ from routing.models import (
     DeliveryAttempt,
     DeliveryStatus,
     ExhaustedCondition,
-    PendingRoute,
 )
 from routing.services.rules import target_input_of
 from routing.targets.base import AttemptFailure, DeliveryContext
-from routing.targets.registry import send_to_target
+from routing.targets.registry import ONE_MESSAGE_EACH, send_to_target
 from routing.transform import render_target_input
 
 logger = logging.getLogger(__name__)
 
-_WORKER_NAME = f"{socket.gethostname()}"
+# Recorded on every attempt: which machine made it.
+WORKER_NAME = socket.gethostname()
 
 
 def retry_delay_seconds(attempt: int) -> float:
@@ -62,32 +66,56 @@ def delivery_attempt(delivery_id: str) -> AttemptReport:
 
 def deliveries_attempt(delivery_ids: Sequence[str]) -> list[AttemptReport]:
     """Claims the given deliveries that are pending and due (one conditional UPDATE marks them
-    with this run's claim token), attempts each in turn, then records every outcome in one
-    transaction. Deliveries another run holds, or that are not due, are left alone."""
-    ids = [str(delivery_id) for delivery_id in delivery_ids]
-    now = timezone.now()
+    with this run's claim token), then attempts them in the order given, recording each outcome
+    in its own transaction as soon as it is known. Deliveries another run holds, or that are not
+    due, are left alone.
+
+    Cut short (the soft time limit, a shutdown), it records the attempt in progress as failed
+    (to be retried), gives back the claims it had not started, so that they are claimable and
+    enqueued again at once, and re-raises: what it finished stays finished."""
+    ids = list(dict.fromkeys(str(delivery_id) for delivery_id in delivery_ids))
     token = uuid.uuid4().hex
-    Delivery.objects.filter(
-        pk__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=DeliveryStatus.RUNNING, claimed_at=now, claim_token=token,
-             attempt_count=F("attempt_count") + 1)
-    claimed = {
-        str(delivery.pk): delivery
-        for delivery in Delivery.objects.filter(
-            pk__in=ids, claim_token=token, status=DeliveryStatus.RUNNING
-        ).select_related("event", "event__bus", "target", "target__rule", "target__rule__bus")
-    }
-    outcomes = [_attempt(delivery) for delivery in claimed.values()]
-    if outcomes:
-        _record_outcomes(outcomes, token)
-    reports = {outcome.report.delivery_id: outcome.report for outcome in outcomes}
+    claimed = _claim(ids, token)
+    untouched = deque(claimed[delivery_id] for delivery_id in ids if delivery_id in claimed)
+    reports: dict[str, AttemptReport] = {}
+    in_flight: Delivery | None = None
+    outcome: _Outcome | None = None
+    started_at = timezone.now()
+    try:
+        while untouched:
+            in_flight, outcome = untouched.popleft(), None
+            started_at = timezone.now()
+            outcome = _attempt(in_flight)
+            _record_outcome(outcome, token)
+            reports[outcome.report.delivery_id] = outcome.report
+            in_flight = None
+    except BaseException as cut:
+        _give_back(token=token, cut=cut, in_flight=in_flight, outcome=outcome,
+                   started_at=started_at, untouched=list(untouched))
+        raise
     unclaimed = [delivery_id for delivery_id in ids if delivery_id not in reports]
     if unclaimed:
-        statuses = dict(Delivery.objects.filter(pk__in=unclaimed).values_list("pk", "status"))
+        statuses = dict(Delivery.objects.filter(pk__in=[i for i in unclaimed if _is_uuid(i)])
+                        .values_list("pk", "status"))
         for delivery_id in unclaimed:
             status = statuses.get(uuid.UUID(delivery_id)) if _is_uuid(delivery_id) else None
             reports[delivery_id] = AttemptReport(delivery_id, status or "missing")
     return [reports[delivery_id] for delivery_id in ids]
+
+
+def _claim(ids: Sequence[str], token: str) -> dict[str, Delivery]:
+    now = timezone.now()
+    valid = [delivery_id for delivery_id in ids if _is_uuid(delivery_id)]
+    Delivery.objects.filter(
+        pk__in=valid, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(status=DeliveryStatus.RUNNING, claimed_at=now, claim_token=token,
+             attempt_count=F("attempt_count") + 1)
+    return {
+        str(delivery.pk): delivery
+        for delivery in Delivery.objects.filter(
+            pk__in=valid, claim_token=token, status=DeliveryStatus.RUNNING
+        ).select_related("event", "event__bus", "target", "target__rule", "target__rule__bus")
+    }
 
 
 def _is_uuid(value: str) -> bool:
@@ -141,10 +169,17 @@ def _attempt(delivery: Delivery) -> _Outcome:
     except AttemptFailure as error:
         failure = error
         response_status = error.response_status
+    except CANCELLATIONS:
+        raise
     except Exception as error:  # a bug or surprise in a target: recorded, retried, never lost
         logger.exception("delivery %s to %s failed unexpectedly", delivery.pk, target)
         failure = AttemptFailure("InternalError", f"{type(error).__name__}: {error}")
-    latency_ms = (time.perf_counter() - clock) * 1000
+    return _outcome(delivery, failure, started_at, (time.perf_counter() - clock) * 1000,
+                    response_status)
+
+
+def _outcome(delivery: Delivery, failure: AttemptFailure | None, started_at: datetime,
+             latency_ms: float, response_status: int | None) -> _Outcome:
     finished_at = timezone.now()
     update, retry_in = _settlement(delivery, failure, finished_at)
     report = AttemptReport(str(delivery.pk), str(update["status"]), delivery.attempt_count,
@@ -186,38 +221,73 @@ def _settlement(
     return update, delay
 
 
-def _record_outcomes(outcomes: Sequence[_Outcome], token: str) -> None:
+def _record_outcome(outcome: _Outcome, token: str) -> None:
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create([
-            DeliveryAttempt(
-                delivery=outcome.delivery,
-                number=outcome.delivery.attempt_count,
-                started_at=outcome.started_at,
-                finished_at=outcome.finished_at,
-                outcome=(AttemptOutcome.SUCCEEDED if outcome.failure is None
-                         else AttemptOutcome.FAILED),
-                error_code=outcome.failure.code if outcome.failure else "",
-                error=outcome.failure.message[:4000] if outcome.failure else "",
-                latency_ms=outcome.latency_ms,
-                response_status=outcome.response_status,
-                worker=_WORKER_NAME,
-            )
-            for outcome in outcomes
-        ])
-        # Only this run's claim may settle a delivery (the sweeper may have given it up).
-        held = Delivery.objects.filter(claim_token=token, status=DeliveryStatus.RUNNING)
-        succeeded = [outcome for outcome in outcomes if outcome.failure is None]
-        if succeeded:
-            held.filter(pk__in=[o.delivery.pk for o in succeeded]).update(
-                status=DeliveryStatus.SUCCEEDED, finished_at=timezone.now(),
-                last_error="", last_error_code="",
-            )
-        for outcome in outcomes:
-            if outcome.failure is None:
-                continue
-            held.filter(pk=outcome.delivery.pk).update(**outcome.update)
-            if outcome.retry_in is not None:
-                dispatch.deliver_on_commit(str(outcome.delivery.pk), countdown=outcome.retry_in)
+        _write_outcome(outcome, token)
+
+
+def _write_outcome(outcome: _Outcome, token: str) -> None:
+    delivery = outcome.delivery
+    # Only this run's claim settles a delivery and records its attempt: a claim the sweeper took
+    # back has its lost attempt on record already, and an outcome written twice (a cut landing
+    # just after the first write) finds nothing left to settle.
+    settled = Delivery.objects.filter(
+        pk=delivery.pk, claim_token=token, status=DeliveryStatus.RUNNING
+    ).update(**outcome.update)
+    if not settled:
+        return
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=delivery.attempt_count,
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        outcome=AttemptOutcome.SUCCEEDED if outcome.failure is None else AttemptOutcome.FAILED,
+        error_code=outcome.failure.code if outcome.failure else "",
+        error=outcome.failure.message[:4000] if outcome.failure else "",
+        latency_ms=outcome.latency_ms,
+        response_status=outcome.response_status,
+        worker=WORKER_NAME,
+    )
+    if outcome.retry_in is not None:
+        dispatch.deliver_on_commit(str(delivery.pk), countdown=outcome.retry_in)
+
+
+def _give_back(*, token: str, cut: BaseException, in_flight: Delivery | None,
+               outcome: _Outcome | None, started_at: datetime, untouched: list[Delivery]) -> None:
+    """After a batch was cut short: the outcome it knew but had not recorded is recorded, the
+    attempt it was in is a failure to retry, and the claims it had not started are released and
+    enqueued again (their attempt count back as it was). The caller re-raises `cut`."""
+    if outcome is None and in_flight is not None:
+        code = "TimeLimitExceeded" if isinstance(cut, SoftTimeLimitExceeded) else "Interrupted"
+        failure = AttemptFailure(code, f"The attempt was cut short ({type(cut).__name__}).")
+        latency_ms = (timezone.now() - started_at).total_seconds() * 1000
+        outcome = _outcome(in_flight, failure, started_at, latency_ms, None)
+    released = [str(delivery.pk) for delivery in untouched]
+    try:
+        with transaction.atomic():
+            if outcome is not None:
+                _write_outcome(outcome, token)
+            if released:
+                Delivery.objects.filter(
+                    pk__in=released, claim_token=token, status=DeliveryStatus.RUNNING
+                ).update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None,
+                         attempt_count=F("attempt_count") - 1, enqueued_at=timezone.now())
+                deliveries_enqueue_on_commit(untouched)
+    except Exception:
+        # The cut itself is re-raised by the caller; what is left claimed waits for the lease.
+        logger.exception("could not give back %d claimed deliveries after %s",
+                         len(released) + (in_flight is not None), type(cut).__name__)
+    if released or in_flight is not None:
+        logger.warning("delivery batch cut short by %s: %d given back%s", type(cut).__name__,
+                       len(released), f", {in_flight.pk} to retry" if in_flight else "")
+
+
+def deliveries_enqueue_on_commit(deliveries: Sequence[Delivery]) -> None:
+    """Webhook deliveries one per message; the fast kinds in batches."""
+    one_each = [str(d.pk) for d in deliveries if d.target.kind in ONE_MESSAGE_EACH]
+    batched = [str(d.pk) for d in deliveries if d.target.kind not in ONE_MESSAGE_EACH]
+    dispatch.deliveries_on_commit(one_each)
+    dispatch.delivery_batches_on_commit(batched)
 
 
 # Dead letters --------------------------------------------------------------------------------
@@ -254,63 +324,3 @@ def delivery_redrive(*, delivery_id: str) -> None:
         raise NotFound(f"Delivery {delivery_id} does not exist.")
     if not deliveries_redrive(delivery_ids=[delivery_id]):
         raise ValidationError("Only dead-lettered or dropped deliveries can be redriven.")
-
-
-# The sweeper ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SweepReport:
-    events_requeued: int
-    deliveries_requeued: int
-    lost_attempts_recovered: int
-
-
-def sweep(*, batch_size: int = 500) -> SweepReport:
-    """Re-sends work whose queue message was lost, and recovers attempts lost with a worker."""
-    now = timezone.now()
-    grace = timedelta(seconds=settings.ROUTING_SWEEP_GRACE_SECONDS)
-    lease = timedelta(seconds=settings.ROUTING_RUNNING_LEASE_SECONDS)
-
-    lost = 0
-    stuck = Delivery.objects.filter(status=DeliveryStatus.RUNNING,
-                                    claimed_at__lt=now - lease)
-    for delivery in stuck[:batch_size]:
-        with transaction.atomic():
-            recovered = Delivery.objects.filter(
-                pk=delivery.pk, status=DeliveryStatus.RUNNING, claim_token=delivery.claim_token,
-            ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=now,
-                     claim_token="")
-            if recovered:
-                DeliveryAttempt.objects.create(
-                    delivery=delivery, number=delivery.attempt_count,
-                    started_at=delivery.claimed_at or now, finished_at=now,
-                    outcome=AttemptOutcome.LOST, error_code="WorkerLost",
-                    error="The worker stopped before recording this attempt's outcome.",
-                    latency_ms=0, worker=_WORKER_NAME,
-                )
-                dispatch.deliver_on_commit(str(delivery.pk))
-                lost += 1
-
-    due = list(
-        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now - grace)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    if due:
-        Delivery.objects.filter(pk__in=due).update(enqueued_at=now)
-        for start in range(0, len(due), dispatch.DELIVERY_BATCH):
-            batch = due[start:start + dispatch.DELIVERY_BATCH]
-            dispatch.send_deliver_batch([str(pk) for pk in batch])
-
-    pending = list(
-        PendingRoute.objects.filter(
-            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace)
-        ).values_list("event_id", flat=True)[:batch_size]
-    )
-    if pending:
-        PendingRoute.objects.filter(event_id__in=pending).update(
-            enqueued_at=now, enqueue_count=F("enqueue_count") + 1
-        )
-        for start in range(0, len(pending), 50):
-            dispatch.send_route_events([str(pk) for pk in pending[start:start + 50]])
-    return SweepReport(len(pending), len(due), lost)

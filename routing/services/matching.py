@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from routing import dispatch
-from routing.models import ArchivedEvent, Delivery, Event, PendingRoute, Replay, TargetKind
+from routing.models import ArchivedEvent, Delivery, Event, PendingRoute, Replay
 from routing.rule_cache import compiled_bus
+from routing.targets.registry import ONE_MESSAGE_EACH
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def route_events(event_ids: Sequence[str]) -> RouteResult:
                             enqueued_at=now,
                             created_at=now,
                         ))
-                        if target.kind == TargetKind.WEBHOOK:
+                        if target.kind in ONE_MESSAGE_EACH:
                             one_by_one.add(deliveries[-1].id)
                 archived.extend(
                     ArchivedEvent(archive_id=archive_id, event=event, event_time=event.time)

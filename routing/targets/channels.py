@@ -6,6 +6,7 @@ from __future__ import annotations
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from routing.cancellation import CANCELLATIONS
 from routing.models import Target
 from routing.targets.base import AttemptFailure, DeliveryContext
 from routing.targets.payload import parse_payload
@@ -30,6 +31,8 @@ def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
     }
     try:
         async_to_sync(layer.group_send)(group, message)
+    except CANCELLATIONS:
+        raise
     except Exception as error:  # the channel layer (Redis) is unreachable or refused it
         raise AttemptFailure("ChannelLayerError", f"{type(error).__name__}: {error}") from None
     return None

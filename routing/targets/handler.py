@@ -3,6 +3,7 @@ subscribe to the bus)."""
 
 from __future__ import annotations
 
+from routing.cancellation import CANCELLATIONS
 from routing.handlers import PermanentHandlerError, UnknownHandlerError, get_handler
 from routing.models import Target
 from routing.targets.base import AttemptFailure, DeliveryContext
@@ -19,6 +20,8 @@ def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
     except PermanentHandlerError as error:
         raise AttemptFailure("HandlerRejected", str(error) or type(error).__name__,
                              retryable=False) from None
+    except CANCELLATIONS:
+        raise
     except Exception as error:  # the handler failed this attempt; its policy decides what next
         raise AttemptFailure("HandlerError", f"{type(error).__name__}: {error}") from None
     return None

@@ -8,6 +8,11 @@ from routing.models import Target, TargetKind
 from routing.targets import bus, channels, handler, webhook
 from routing.targets.base import AttemptFailure, DeliveryContext
 
+# Kinds whose send waits on someone else over the network: each of their deliveries travels in a
+# message of its own, so one slow receiver holds up no other delivery and a time limit cuts one
+# send. The other kinds are fast and are attempted in batches (the route task, the sweeper).
+ONE_MESSAGE_EACH: frozenset[str] = frozenset({TargetKind.WEBHOOK})
+
 _SENDERS = {
     TargetKind.HANDLER: handler.send,
     TargetKind.WEBHOOK: webhook.send,

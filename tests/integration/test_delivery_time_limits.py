@@ -1,0 +1,90 @@
+"""A delivery batch that outlives its Celery soft time limit, in a real worker: what succeeded
+before the cut is never sent again, and everything else is still delivered."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+
+from routing import dispatch
+from routing.models import AttemptOutcome, Delivery, DeliveryStatus
+from routing.services import put_events, route_events
+from tests.integration.test_bus_delivery import make_order_entry, wait_until, webhook_rule
+from tests.support.processes import CeleryWorker
+from tests.support.webhook_server import ReceivedRequest, Reply, WebhookServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+SOFT_LIMIT = 3.0
+# The hard limit kills the worker's child; the lease outlasts it, as routing's check requires.
+HARD_LIMIT = 7.0
+LEASE = 9.0
+SLOW_REPLY = 6.0
+
+
+def test_a_batch_cut_by_its_soft_time_limit_resends_nothing_that_succeeded(
+    django_db_setup: None, webhook_server: WebhookServer
+) -> None:
+    from coffeeshop.celery import app
+
+    target = webhook_rule("slow-screen", webhook_server, "/screen", webhook_timeout_seconds=20.0)
+    published = put_events([make_order_entry(f"o-{n}") for n in range(8)], published_by="test")
+    route_events([entry["EventId"] for entry in published.entries])
+    dispatch.flush()
+    app.control.purge()  # only the database remembers these deliveries now
+    ids = [str(pk) for pk in
+           Delivery.objects.filter(target=target).order_by("created_at", "pk")
+           .values_list("pk", flat=True)]
+    assert len(ids) == 8
+    Delivery.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+
+    # The fourth and fifth answer slowly the first time: the batch is cut in the fourth's send.
+    slow_once = {ids[3], ids[4]}
+    answered: list[tuple[str, bool]] = []  # (idempotency key, answered slowly), in order
+    lock = threading.Lock()
+
+    def responder(request: ReceivedRequest) -> Reply:
+        key = request.headers["idempotency-key"]
+        with lock:
+            slow = key in slow_once
+            slow_once.discard(key)
+            answered.append((key, slow))
+        return Reply(200, delay_seconds=SLOW_REPLY if slow else 0.0)
+
+    webhook_server.responder = responder
+    worker = CeleryWorker(concurrency=2, with_beat=True, env={
+        "CELERY_TASK_SOFT_TIME_LIMIT": str(SOFT_LIMIT),
+        "CELERY_TASK_TIME_LIMIT": str(HARD_LIMIT),
+        "ROUTING_RUNNING_LEASE_SECONDS": str(LEASE),
+    }).start_and_wait()
+    try:
+        assert dispatch.send_deliver_batch(ids)
+        wait_until(
+            lambda: Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SUCCEEDED).count()
+            == len(ids),
+            90, "every delivery of the batch to succeed",
+        )
+    finally:
+        worker.stop()
+
+    sent = Counter(key for key, _ in answered)
+    for delivery_id in ids:
+        quick = [slow for key, slow in answered if key == delivery_id]
+        # A quick answer is a success the receiver completed: nothing may follow it.
+        assert quick.count(False) == 1, f"delivery {ids.index(delivery_id)} re-sent: {quick}"
+        assert quick[-1] is False, f"delivery {ids.index(delivery_id)} re-sent: {quick}"
+    cut = Delivery.objects.get(pk=ids[3])
+    assert [(a.outcome, a.error_code) for a in cut.attempts.order_by("number")] == [
+        (AttemptOutcome.FAILED, "TimeLimitExceeded"), (AttemptOutcome.SUCCEEDED, ""),
+    ], "the batch was not cut in the fourth delivery's send"
+    for delivery in Delivery.objects.filter(pk__in=ids):
+        attempts = list(delivery.attempts.all())
+        # Every request the receiver saw is an attempt on record, and exactly one succeeded.
+        assert sent[str(delivery.pk)] == len(attempts), delivery.pk
+        assert [a.outcome for a in attempts].count(AttemptOutcome.SUCCEEDED) == 1
+    for delivery_id in ids[5:]:
+        assert sent[delivery_id] == 1, "a delivery given back by the cut batch was sent twice"
+
