@@ -9,6 +9,7 @@ all. (Group membership expires after a day: pages reconnect long before that.)""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -101,3 +102,46 @@ async def test_idle_sockets_stay_open_past_every_time_out_then_still_get_pushes(
     finally:
         for socket in sockets.values():
             await socket.close()
+
+
+async def test_closing_tabs_log_nothing_at_error(asgi_server: AsgiServer) -> None:
+    """A tab closed mid-handshake, before its snapshot, while idle or while being pushed to: the
+    server's log (uvicorn's stderr) gets no ERROR and no "Exception in ASGI application"."""
+    shop = await db(make_shop)("tabs")
+    customer = await db(make_customer)()
+    order = await db(make_order)(shop, customer)
+    staff = await db(make_user)("tabs-staff", staff=True)
+    paths = [
+        ("/ws/me/", await db(customer_cookie)(customer)),
+        (f"/ws/shop/{shop.slug}/board/", await db(user_cookie)(staff)),
+        (f"/ws/shop/{shop.slug}/public/", None),
+        ("/ws/dashboard/events/", await db(user_cookie)(staff)),
+        ("/ws/status/", None),
+        ("/ws/me/", None),  # refused: 4401
+    ]
+    already = len(asgi_server.log())
+    for _ in range(3):
+        for path, cookie in paths:
+            headers = {"Cookie": cookie} if cookie else None
+            # Gone before the server has even answered: no close frame, no FIN handshake.
+            early = await connect(asgi_server.ws_url + path, additional_headers=headers,
+                                  open_timeout=15, origin=asgi_server.url)  # type: ignore[arg-type]
+            early.transport.abort()
+            later = await connect(asgi_server.ws_url + path, additional_headers=headers,
+                                  open_timeout=15, origin=asgi_server.url)  # type: ignore[arg-type]
+            with contextlib.suppress(ConnectionClosed):
+                await asyncio.wait_for(later.recv(), 15)
+            await db(live.push_order)(str(order.pk))
+            later.transport.abort()
+            polite = await connect(asgi_server.ws_url + path, additional_headers=headers,
+                                   open_timeout=15, origin=asgi_server.url)  # type: ignore[arg-type]
+            await polite.close()
+            await db(live.push_order)(str(order.pk))  # to a socket that has just gone
+    # Whatever the server does about those tabs, it has done once it has served another.
+    await asyncio.sleep(2)
+    last = await open_socket(asgi_server, f"/ws/shop/{shop.slug}/public/", None)
+    await last.close()
+    log = asgi_server.log()[already:]
+    assert "Exception in ASGI application" not in log, log[-6000:]
+    assert "ERROR" not in log, log[-6000:]
+    assert "Traceback" not in log, log[-6000:]
