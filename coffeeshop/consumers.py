@@ -1,14 +1,14 @@
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from coffeeshop.health import health_report_from_any_thread
+from routing.sockets import ProjectConsumer
 
 SYSTEM_STATUS_GROUP = "system.status"
 
 
-class SystemStatusConsumer(AsyncJsonWebsocketConsumer):
+class SystemStatusConsumer(ProjectConsumer):
     """Anyone may watch whether the shop's machinery is up; it reveals nothing else."""
 
     async def connect(self) -> None:

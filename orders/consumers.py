@@ -11,19 +11,22 @@ import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from orders import live
 from orders.models import Customer, Shop
 from orders.permissions import is_barista, session_customer_id
+from routing.sockets import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_NOT_LOGGED_IN,
+    ProjectConsumer,
+)
 
-# Close codes (4000-4999 are the application's): the page tells the person what to do.
-CLOSE_NOT_LOGGED_IN = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
+__all__ = ["CLOSE_FORBIDDEN", "CLOSE_NOT_FOUND", "CLOSE_NOT_LOGGED_IN", "BoardConsumer",
+           "CustomerConsumer", "PublicShopConsumer"]
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
+class LiveConsumer(ProjectConsumer):
     """Joins `self.groups_to_join`, sends `snapshot()`, forwards `live.message` payloads."""
 
     groups_to_join: list[str]
@@ -32,7 +35,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.groups_to_join = []
         refusal = await self.authorise()
         if refusal is not None:
-            await self.close(code=refusal)
+            await self.refuse(refusal)
             return
         for group in self.groups_to_join:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -47,9 +50,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "resync":
             await self.send_json(await self.snapshot())
         # Anything else from a client is ignored: actions go through the HTTP endpoints.
-
-    async def live_message(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["payload"])
 
     async def authorise(self) -> int | None:
         """Sets `groups_to_join`; returns a close code to refuse the socket."""

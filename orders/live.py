@@ -42,11 +42,12 @@ from orders.workflow import (
     UnavailableReason,
 )
 from routing.handlers import HandlerContext, PermanentHandlerError, register_handler
+from routing.sockets import LIVE_MESSAGE_TYPE
 
 logger = logging.getLogger(__name__)
 
 # The channel layer message type every live group carries; consumers forward its payload.
-MESSAGE_TYPE = "live.message"
+MESSAGE_TYPE = LIVE_MESSAGE_TYPE
 # Completed orders stay on the "Ready" columns this long.
 READY_MINUTES = 10
 # A customer's socket snapshot holds their orders of this period (their pages show one order).

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -65,3 +67,15 @@ def test_postgres_uses_a_connection_pool_unless_told_not_to(monkeypatch: pytest.
     plain = env.database_config("postgres://shop@db.internal/coffeeshop")
     assert "pool" not in plain.get("OPTIONS", {})
     assert plain["CONN_MAX_AGE"] == 60
+
+
+def test_the_channel_layer_reads_for_longer_than_its_blocking_pop() -> None:
+    """redis-py's default 5 s read timeout equals channels_redis's 5 s pop: idle sockets died."""
+    from channels.layers import get_channel_layer
+
+    layer: Any = get_channel_layer()
+    kwargs = layer.create_pool(0).connection_kwargs
+    timeout = kwargs["socket_timeout"]
+    assert timeout is None or timeout >= 2 * layer.brpop_timeout
+    assert kwargs["health_check_interval"] > 0
+    assert kwargs["socket_keepalive"] is True

@@ -68,10 +68,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url()
 
+# channels_redis waits for a socket's next message with a blocking pop of 5 s (BZPOPMIN), and
+# redis-py's default socket timeout is 5 s too: every idle socket's pop raced the timeout and
+# lost within seconds (redis.exceptions.TimeoutError closed the socket). The read timeout must
+# stay well above the pop; health checks and TCP keepalive find a dead connection instead.
+CHANNEL_LAYER_SOCKET_TIMEOUT = env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 15)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+        "CONFIG": {
+            "hosts": [{
+                "address": REDIS_URL,
+                "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+                "socket_connect_timeout": 5,
+                "socket_keepalive": True,
+                "health_check_interval": 30,
+            }],
+            "capacity": 1000,
+            "expiry": 30,
+        },
     },
 }
 

@@ -103,9 +103,14 @@ async def open_socket(sockets: list[Socket], path: str, cookie: str | None = Non
 
 
 async def refused(path: str, cookie: str | None = None) -> int | None:
+    """The close code of a refusal, which comes after the handshake (during it, the browser
+    would only see 1006) and before any message."""
     socket = Socket(path, cookie)
-    assert not await socket.connect(), f"{path} accepted a socket it should refuse"
-    return socket.close_code
+    assert await socket.connect(), f"{path} refused during the handshake"
+    closing = await socket.communicator.receive_output(timeout=5)
+    assert closing["type"] == "websocket.close", f"{path} accepted a socket it should refuse"
+    code: int = closing["code"]
+    return code
 
 
 # --- who may connect ------------------------------------------------------------------------

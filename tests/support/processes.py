@@ -153,8 +153,9 @@ class CeleryWorker(ManagedProcess):
 
 
 class AsgiServer(ManagedProcess):
-    def __init__(self) -> None:
-        self.port = free_tcp_port()
+    def __init__(self, port: int | None = None) -> None:
+        """`port`: another server's, to restart it where its pages reconnect."""
+        self.port = port or free_tcp_port()
         command = [
             sys.executable, "-m", "uvicorn", "coffeeshop.asgi:application",
             "--host", "127.0.0.1", "--port", str(self.port),

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 from django.http import QueryDict
 
@@ -22,12 +21,17 @@ from routing.dashboard.access import is_staff
 from routing.dashboard.explorer import live
 from routing.dashboard.explorer.forms import event_filters_from_params
 from routing.errors import RoutingError
+from routing.sockets import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_LOGGED_IN,
+    ProjectConsumer,
+)
 
 logger = logging.getLogger(__name__)
 
-CLOSE_NOT_LOGGED_IN = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_BAD_REQUEST = 4400
+__all__ = ["CLOSE_BAD_REQUEST", "CLOSE_FORBIDDEN", "CLOSE_NOT_LOGGED_IN", "EventTailConsumer"]
+
 CLOSE_INTERNAL_ERROR = 1011
 
 
@@ -39,7 +43,7 @@ def _params(raw: dict[str, Any]) -> QueryDict:
     return params
 
 
-class EventTailConsumer(AsyncJsonWebsocketConsumer):
+class EventTailConsumer(ProjectConsumer):
     """`ws/dashboard/events/?bus=…&source=…&type=…&field=…`"""
 
     tail: live.EventTail | None = None
@@ -48,10 +52,10 @@ class EventTailConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_NOT_LOGGED_IN)
+            await self.refuse(CLOSE_NOT_LOGGED_IN)
             return
         if not is_staff(user):
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_FORBIDDEN)
             return
         query = parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
         await self.accept()
