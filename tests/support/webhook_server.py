@@ -29,7 +29,10 @@ class Reply:
 class WebhookServer:
     """Records every request; `responder(request) -> Reply` decides each answer."""
 
-    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self._host = host
+        self._port = port
         self.requests: list[ReceivedRequest] = []
         self.responder: Callable[[ReceivedRequest], Reply] = lambda request: Reply()
         self._lock = threading.Lock()
@@ -59,7 +62,7 @@ class WebhookServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
         self._scheme = "http"
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
