@@ -8,6 +8,7 @@ from typing import Any
 
 from .compiler import MAX_PATTERN_LENGTH, compile_branches, parse_pattern
 from .conditions import FieldCondition
+from .consistency import consistent_choice_exists
 from .errors import InvalidEventError
 from .values import FlatEvent, Trail, ValueKey, flatten_event
 
@@ -88,60 +89,7 @@ def conditions_hold_consistently(conditions: tuple[FieldCondition, ...], event: 
             return False
         else:
             required.append(satisfying)
-    required.sort(key=len)
-    return _choose_required(required, 0, {}, optional)
-
-
-def _merge(assignment: dict[int, int], trail: Trail) -> dict[int, int] | None:
-    for array_id, index in trail:
-        chosen = assignment.get(array_id)
-        if chosen is not None and chosen != index:
-            return None
-    merged = dict(assignment)
-    merged.update(trail)
-    return merged
-
-
-def _compatible(assignment: dict[int, int], trail: Trail) -> bool:
-    for array_id, index in trail:
-        chosen = assignment.get(array_id)
-        if chosen is not None and chosen != index:
-            return False
-    return True
-
-
-def _choose_required(
-    required: list[list[Trail]],
-    position: int,
-    assignment: dict[int, int],
-    optional: list[tuple[list[Trail], list[Trail]]],
-) -> bool:
-    if position == len(required):
-        return _choose_optional(optional, 0, assignment, [])
-    for trail in required[position]:
-        merged = _merge(assignment, trail)
-        if merged is not None and _choose_required(required, position + 1, merged, optional):
-            return True
-    return False
-
-
-def _choose_optional(
-    optional: list[tuple[list[Trail], list[Trail]]],
-    position: int,
-    assignment: dict[int, int],
-    absent: list[list[Trail]],
-) -> bool:
-    if position == len(optional):
-        # Fields taken as absent must have no leaf that fits the final choice of elements.
-        return not any(
-            _compatible(assignment, trail) for leaf_trails in absent for trail in leaf_trails
-        )
-    satisfying, leaf_trails = optional[position]
-    for trail in satisfying:
-        merged = _merge(assignment, trail)
-        if merged is not None and _choose_optional(optional, position + 1, merged, absent):
-            return True
-    return _choose_optional(optional, position + 1, assignment, [*absent, leaf_trails])
+    return consistent_choice_exists(required, optional)
 
 
 class Pattern:
