@@ -28,7 +28,7 @@ from tests.routing.api.conftest import ApiClient, entry
 
 pytestmark = pytest.mark.django_db
 
-PATTERN = {"source": ["awsserverlessda.serverlesspresso"]}
+PATTERN = {"source": ["coffee.till"]}
 DOCUMENT = openapi_document()
 HOOK = "https://barista:s3cret@hooks.example.com:8443/orders?token=abc&shop=1#frag"
 
