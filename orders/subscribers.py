@@ -154,7 +154,7 @@ def record_journey(payload: Any, context: HandlerContext) -> None:
     detail = _detail(payload, "orders.journey.record", context)
     order_id = detail.get("orderId")
     if not isinstance(order_id, str) or not Order.objects.filter(pk=order_id).exists():
-        # Someone may publish a shop event by hand (the workshop does): nothing to record.
+        # An order since deleted, or a shop event naming none: nothing to record.
         logger.info("journey: event %s names no known order (%r)", context.event_id, order_id)
         return
     JourneyEntry.objects.get_or_create(
