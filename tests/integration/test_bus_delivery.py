@@ -32,14 +32,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ACTOR = Actor.system("test")
 PATTERN = {
-    "source": ["awsserverlessda.serverlesspresso"],
+    "source": ["coffee.till"],
     "detail-type": ["OrderManager.MakeOrder"],
 }
 
 
 def make_order_entry(order_id: str) -> dict[str, str]:
     return {
-        "Source": "awsserverlessda.serverlesspresso",
+        "Source": "coffee.till",
         "DetailType": "OrderManager.MakeOrder",
         "Detail": json.dumps({"orderId": order_id, "drink": "Latte", "userId": "u-7"}),
     }
