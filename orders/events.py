@@ -13,12 +13,17 @@ from typing import Any
 
 from routing.errors import AlreadyExists, NotFound
 from routing.models import Event
+from routing.publishers import Publisher
 from routing.services import Actor, bus_create, event_publish
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "awsserverlessda.serverlesspresso"
 BUS_NAME = "Serverlesspresso"
+# The shop's internal publisher: SOURCE is reserved for it (OrdersConfig.ready), and the
+# shop's subscribers act only on events it published (see `shop_published`).
+SERVICE_NAME = "orders"
+PUBLISHER = Publisher.service(SERVICE_NAME)
 
 
 class DetailType(StrEnum):
@@ -33,6 +38,12 @@ class DetailType(StrEnum):
     ORDER_COMPLETED = "OrderManager.OrderCompleted"
     ORDER_CANCELLED = "OrderManager.OrderCancelled"
     CONFIG_CHANGED = "ConfigService.ConfigChanged"
+
+
+def shop_published(publisher: Publisher) -> bool:
+    """Whether the shop itself published an event (or it is a replay of one it published):
+    the only events the shop's subscribers act on, whatever their `source` says."""
+    return publisher.is_service(SERVICE_NAME)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -64,7 +75,7 @@ def emit(detail_type: DetailType, *, shop_slug: str, message: str, **fields: Any
             detail_type=detail_type.value,
             detail=detail,
             bus_name=BUS_NAME,
-            published_by="service:orders",
+            publisher=PUBLISHER,
         )
 
     try:

@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders import selectors
+from orders.events import shop_published
 from orders.models import Customer, Order, QrWindow, Shop
 from orders.services import qr_window_current
 from orders.workflow import (
@@ -356,7 +357,13 @@ def _detail(payload: Any) -> tuple[str, dict[str, Any]]:
 @register_handler("orders.live.push")
 def push(payload: Any, context: HandlerContext) -> None:
     """Turns one shop event into pushes. Idempotent: each push re-reads the database and sends
-    full state, so a repeated delivery only sends the same state again with new numbers."""
+    full state, so a repeated delivery (or a replayed copy) only sends the same state again
+    with new numbers. Acts only on events the shop published (see orders.subscribers)."""
+    if not shop_published(context.publisher):
+        raise PermanentHandlerError(
+            f"orders.live.push acts only on events the shop published; event "
+            f"{context.event_id} was published by {context.publisher.label or 'nobody known'}."
+        )
     detail_type, detail = _detail(payload)
     shop_slug = detail.get("shopId")
     order_id = detail.get("orderId")

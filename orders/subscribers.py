@@ -2,12 +2,15 @@
 (stored as data on the Serverlesspresso bus, see orders/rules.py) route events to them. The
 workflow never calls them directly.
 
-Delivery is at-least-once, so each is idempotent: the workflow and the order store through
-conditional updates of the order (a second delivery finds nothing left to do), metrics through
-a ProcessedEvent row written in the same transaction as the counts, the journey through the
-unique event id of its entries. A handler raises PermanentHandlerError for an event it can
-never handle (dead-lettered at once, visible in the dashboard); anything else it raises is
-retried by the target's policy."""
+They trust a publisher, not a source string: each acts only on events the shop's own service
+published (or replays of them); anything else is dead-lettered untouched, visible in the
+dashboard. Delivery is at-least-once and replays deliver copies, so each is idempotent per
+ORIGINAL event (`context.original_event_id`: a replayed copy counts as the event it copies):
+the workflow and the order store through conditional updates of the order (a second delivery
+finds nothing left to do), metrics through a ProcessedEvent row written in the same
+transaction as the counts, the journey through the unique event id of its entries. A handler
+raises PermanentHandlerError for an event it can never handle (dead-lettered at once); anything
+else it raises is retried by the target's policy."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orders.events import DetailType
+from orders.events import DetailType, shop_published
 from orders.models import DailyMetric, JourneyEntry, Order, ProcessedEvent, Shop
 from orders.services import order_announce, order_start
 from orders.workflow import OrderError
@@ -30,7 +33,13 @@ from routing.models import Event
 logger = logging.getLogger(__name__)
 
 
-def _detail(payload: Any, handler: str) -> dict[str, Any]:
+def _detail(payload: Any, handler: str, context: HandlerContext) -> dict[str, Any]:
+    """The event's detail, once the event is known to be the shop's own."""
+    if not shop_published(context.publisher):
+        raise PermanentHandlerError(
+            f"{handler} acts only on events the shop published; event {context.event_id} was "
+            f"published by {context.publisher.label or 'an unknown publisher'}: ignored."
+        )
     if not isinstance(payload, dict) or not isinstance(payload.get("detail"), dict):
         raise PermanentHandlerError(f"{handler} expects a whole event envelope with a detail.")
     detail: dict[str, Any] = payload["detail"]
@@ -47,7 +56,8 @@ def _order_id(detail: dict[str, Any], handler: str) -> str:
 @register_handler("orders.workflow.start")
 def start_workflow(payload: Any, context: HandlerContext) -> None:
     """Validator.NewOrder → the workflow's first step (open? room in the queue?)."""
-    order_id = _order_id(_detail(payload, "orders.workflow.start"), "orders.workflow.start")
+    handler = "orders.workflow.start"
+    order_id = _order_id(_detail(payload, handler, context), handler)
     try:
         order_start(order_id=order_id)
     except OrderError as error:
@@ -58,7 +68,7 @@ def start_workflow(payload: Any, context: HandlerContext) -> None:
 def announce_waiting_order(payload: Any, context: HandlerContext) -> None:
     """OrderProcessor.WaitingCompletion → OrderManager.WaitingCompletion, once per order."""
     handler = "orders.store.waiting_completion"
-    order_id = _order_id(_detail(payload, handler), handler)
+    order_id = _order_id(_detail(payload, handler, context), handler)
     if not Order.objects.filter(pk=order_id).exists():
         raise PermanentHandlerError(f"There is no order {order_id!r} to announce.")
     if not order_announce(order_id=order_id):
@@ -106,7 +116,7 @@ def metric_increments(detail_type: str, detail: dict[str, Any]) -> Iterator[tupl
 def record_metrics(payload: Any, context: HandlerContext) -> None:
     """Counts the shop's day: orders started, submitted, completed, cancelled, timed out and
     turned away, drinks and modifiers ordered, and the wait from submit to pickup per drink."""
-    detail = _detail(payload, "orders.metrics.record")
+    detail = _detail(payload, "orders.metrics.record", context)
     increments = list(metric_increments(str(payload.get("detail-type")), detail))
     if not increments:
         return
@@ -120,9 +130,9 @@ def record_metrics(payload: Any, context: HandlerContext) -> None:
         try:
             with transaction.atomic():
                 ProcessedEvent.objects.create(subscriber="orders.metrics",
-                                              event_id=context.event_id)
+                                              event_id=context.original_event_id)
         except IntegrityError:
-            return  # counted by an earlier delivery of this event
+            return  # counted by an earlier delivery of this event, or of the one it replays
         for name, quantity in increments:
             metric, _ = DailyMetric.objects.get_or_create(shop=shop, business_date=day,
                                                           name=name[:100])
@@ -141,14 +151,14 @@ def _event_time(context: HandlerContext) -> datetime:
 @register_handler("orders.journey.record")
 def record_journey(payload: Any, context: HandlerContext) -> None:
     """One journey entry per event of an order: what the order's journey page lists."""
-    detail = _detail(payload, "orders.journey.record")
+    detail = _detail(payload, "orders.journey.record", context)
     order_id = detail.get("orderId")
     if not isinstance(order_id, str) or not Order.objects.filter(pk=order_id).exists():
-        # Someone may publish a shop event by hand (the workshop does): nothing to record.
+        # An order since deleted, or a shop event naming none: nothing to record.
         logger.info("journey: event %s names no known order (%r)", context.event_id, order_id)
         return
     JourneyEntry.objects.get_or_create(
-        event_id=context.event_id,
+        event_id=context.original_event_id,
         defaults={
             "order_id": order_id,
             "detail_type": str(payload.get("detail-type", ""))[:128],

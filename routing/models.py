@@ -14,7 +14,10 @@ from django.db import models
 from django.db.models import Q
 
 from routing.errors import ImmutableEventError
+from routing.publishers import PublisherKind
 
+PUBLISHER_KIND_CHOICES = [(kind.value, kind.name.replace("_", " ").lower())
+                          for kind in PublisherKind]
 DEFAULT_BUS_NAME = "default"
 ACCOUNT_ID = "000000000000"
 MAX_TARGETS_PER_RULE = 5
@@ -93,8 +96,15 @@ class Event(models.Model):
     replay_name = models.CharField(max_length=64, blank=True, default="")
     # Set on an event a `bus` target forwarded here (the event on the bus it came from).
     forwarded_from = models.UUIDField(null=True, blank=True)
-    # Who published it: "api-key:<name>", "user:<name>", "service:<name>", "replay:<name>"...
+    # Who published it (routing.publishers): the kind, the id or name it refers to, and a
+    # readable label ("api-key:<name>", "service:orders", "replay:<name>"...). Written at INSERT
+    # like every column; the body (envelope) never carries them.
     published_by = models.CharField(max_length=200, blank=True)
+    publisher_kind = models.CharField(max_length=16, choices=PUBLISHER_KIND_CHOICES,
+                                      blank=True, default="")
+    publisher_ref = models.CharField(max_length=200, blank=True, default="")
+    # On a replayed copy: the archived original it copies (subscribers key on this one).
+    replay_of = models.UUIDField(null=True, blank=True, db_index=True)
 
     objects: ClassVar[EventQuerySet] = EventQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -468,6 +478,8 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64)
     # Buses this key may publish to; none listed means every bus.
     buses = models.ManyToManyField(EventBus, blank=True, related_name="+")
+    # Source patterns it may publish (routing.sources); none: any source not reserved.
+    sources = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -491,6 +503,8 @@ class AwsCredential(models.Model):
     secret_access_key_encrypted = models.TextField()
     # Buses this credential may use; none listed means every bus.
     buses = models.ManyToManyField(EventBus, blank=True, related_name="+")
+    # Source patterns it may publish (routing.sources); none: any source not reserved.
+    sources = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -50,14 +50,15 @@ class DeliveryInline(ReadOnlyInline):
 class EventAdmin(ReadOnlyAdmin):
     list_display = ["id", "bus", "source", "detail_type", "time", "ingested_at", "published_by",
                     "replay_name"]
-    list_filter = ["bus"]
+    list_filter = ["bus", "publisher_kind"]
     list_select_related = ["bus"]
     search_fields = ["source", "detail_type", "published_by", "=replay_name"]
-    uuid_search_fields = ("id", "forwarded_from")
+    uuid_search_fields = ("id", "forwarded_from", "replay_of")
     date_hierarchy = "ingested_at"
     show_full_result_count = False
     fields = ["id", "bus", "source", "detail_type", "time", "ingested_at", "published_by",
-              "replay_name", "forwarded_from", "envelope_json", "deliveries_link"]
+              "publisher_kind", "publisher_ref", "replay_name", "replay_of", "forwarded_from",
+              "envelope_json", "deliveries_link"]
     readonly_fields = ["envelope_json", "deliveries_link"]
     inlines = [DeliveryInline]
 

@@ -13,6 +13,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from routing.api.errors import NotAuthenticated, PayloadTooLarge, PermissionDenied
 from routing.errors import ValidationError
 from routing.models import ApiKey
+from routing.publishers import Publisher
 from routing.services.apikeys import apikey_authenticate
 
 KEY_HEADERS_HINT = "send an API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'"
@@ -23,9 +24,12 @@ class Caller:
     """An authenticated caller. `bus_names` limits the buses it may use (None: every bus)."""
 
     label: str
+    publisher: Publisher
     api_key: ApiKey | None = None
     user: AbstractBaseUser | None = None
     bus_names: frozenset[str] | None = None
+    # The sources it may publish (None: any source not reserved; see routing.sources).
+    sources: tuple[str, ...] | None = None
 
     @property
     def uses_session(self) -> bool:
@@ -70,7 +74,9 @@ def authenticate(request: HttpRequest) -> Caller:
                 field="X-Api-Key" if "X-Api-Key" in request.headers else "Authorization",
             )
         names = frozenset(bus.name for bus in key.buses.all())
-        return Caller(label=f"api-key:{key.name}", api_key=key, bus_names=names or None)
+        return Caller(label=f"api-key:{key.name}", api_key=key, bus_names=names or None,
+                      publisher=Publisher.api_key(key_id=key.pk, name=key.name),
+                      sources=tuple(key.sources) or None)
     user = request.user
     if not user.is_authenticated:
         raise NotAuthenticated(
@@ -82,7 +88,8 @@ def authenticate(request: HttpRequest) -> Caller:
         raise PermissionDenied(
             f"Only staff users may call the API with a login session; {KEY_HEADERS_HINT}."
         )
-    return Caller(label=f"user:{user.get_username()}", user=user)
+    return Caller(label=f"user:{user.get_username()}", user=user,
+                  publisher=Publisher.user(user_id=user.pk, username=user.get_username()))
 
 
 class _CsrfCheck(CsrfViewMiddleware):

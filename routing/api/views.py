@@ -30,8 +30,9 @@ def events(request: HttpRequest, caller: Caller) -> HttpResponse:
     body = read_json_object(request, required=("Entries",))
     result = put_events(
         body["Entries"],
-        published_by=caller.label,
+        publisher=caller.publisher,
         allowed_bus_names=set(caller.bus_names) if caller.bus_names is not None else None,
+        allowed_sources=caller.sources,
     )
     return JsonResponse(result.as_aws())
 

@@ -96,7 +96,7 @@ def put_events_action(params: Params, caller: AwsCaller) -> Output:
     params.refuse("EndpointId", why="there are no global endpoints; send to the bus itself.")
     entries = params.items("Entries", required=True)
     allowed = caller.bus_names
-    result = put_events(entries, published_by=caller.label,
+    result = put_events(entries, publisher=caller.publisher, allowed_sources=caller.sources,
                         allowed_bus_names=None if allowed is None else set(allowed))
     return result.as_aws()
 

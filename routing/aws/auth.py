@@ -18,6 +18,7 @@ from routing.aws.credentials import (
 )
 from routing.aws.errors import AccessDenied, InternalFailure
 from routing.models import AwsCredential, region
+from routing.publishers import Publisher
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,10 @@ class AwsCaller:
     """An authenticated caller. `bus_names` limits the buses it may use (None: every bus)."""
 
     label: str
+    publisher: Publisher
     bus_names: frozenset[str] | None = None
+    # The sources it may publish (None: any source not reserved; see routing.sources).
+    sources: tuple[str, ...] | None = None
 
     def may_use_bus(self, bus_name: str) -> bool:
         return self.bus_names is None or bus_name in self.bus_names
@@ -68,7 +72,11 @@ def authenticate(request: sigv4.HttpRequest) -> AwsCaller:
     credential = found[authorization.access_key_id]
     awscredential_touch(credential)
     names = frozenset(bus.name for bus in credential.buses.all())
-    return AwsCaller(label=f"aws-credential:{credential.name}", bus_names=names or None)
+    return AwsCaller(
+        label=f"aws-credential:{credential.name}", bus_names=names or None,
+        publisher=Publisher.aws_credential(credential_id=credential.pk, name=credential.name),
+        sources=tuple(credential.sources) or None,
+    )
 
 
 def request_headers(headers: Mapping[str, str]) -> dict[str, str]:

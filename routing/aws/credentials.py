@@ -31,6 +31,7 @@ from routing.services.callers import (
     caller_name_check,
     caller_record_use,
     caller_revoke,
+    source_patterns_checked,
 )
 
 ACCESS_KEY_PREFIX = "CSAK"
@@ -88,13 +89,15 @@ def _new_access_key_id() -> str:
     return ACCESS_KEY_PREFIX + random_part
 
 
-def awscredential_create(*, name: str, bus_names: Iterable[str] = ()
-                         ) -> tuple[AwsCredential, str]:
-    """Creates a credential, limited to `bus_names` when any are given (none: every bus).
+def awscredential_create(*, name: str, bus_names: Iterable[str] = (),
+                         sources: Iterable[str] = ()) -> tuple[AwsCredential, str]:
+    """Creates a credential, limited to `bus_names` when any are given (none: every bus) and
+    to the source patterns `sources` (none: any source not reserved, see routing.sources).
 
     Returns the row and the secret access key, which is shown this once."""
     caller_name_check(name, what="An AWS credential")
     buses = buses_named(bus_names)
+    source_patterns = source_patterns_checked(sources)
     if AwsCredential.objects.filter(name=name).exists():
         raise AlreadyExists(f"AWS credential {name} already exists.", field="Name")
     secret = secrets.token_urlsafe(SECRET_BYTES)
@@ -105,7 +108,7 @@ def awscredential_create(*, name: str, bus_names: Iterable[str] = ()
             with transaction.atomic():
                 credential = AwsCredential.objects.create(
                     name=name, access_key_id=_new_access_key_id(),
-                    secret_access_key_encrypted=encrypted,
+                    secret_access_key_encrypted=encrypted, sources=source_patterns,
                 )
                 credential.buses.set(buses)
         except IntegrityError:

@@ -1,5 +1,6 @@
 """The shape both `manage.py apikey` and `manage.py awscredential` share: create NAME
-[--bus BUS ...] [--quiet] | list | revoke NAME, with domain errors as command errors."""
+[--bus BUS ...] [--source PATTERN ...] [--quiet] | list | revoke NAME, with domain errors as
+command errors."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
+def example_source(patterns: list[str]) -> str:
+    """A source the printed snippets may publish: the first pattern's, else a neutral one."""
+    return patterns[0].removesuffix(".*") if patterns else "my.app"
+
+
 class CallerCommand(BaseCommand):
     """Subclasses name what they manage and implement `_create`, `_list` and `_revoke`."""
 
@@ -33,6 +39,12 @@ class CallerCommand(BaseCommand):
             "--bus", dest="buses", action="append", default=[], metavar="BUS",
             help=f"limit the {self.noun} to this bus (repeat for several); default: every bus",
         )
+        create.add_argument(
+            "--source", dest="sources", action="append", default=[], metavar="PATTERN",
+            help=f"let the {self.noun} publish only this source ('my.app') or prefix "
+                 "('my.app.*'); repeat for several; default: any source not reserved "
+                 "(aws.* and the project's own, such as the shop's)",
+        )
         create.add_argument("--quiet", action="store_true", help=self.quiet_help)
         actions.add_parser("list", help=f"list {self.noun}s (never their secrets)")
         revoke = actions.add_parser("revoke", help=f"refuse a {self.noun} from now on")
@@ -46,13 +58,15 @@ class CallerCommand(BaseCommand):
 
     def write_table(self, callers: Sequence[Model], headers: tuple[str, str],
                     identify: Any) -> None:
-        """NAME, the given identity column, BUSES, CREATED, LAST USED, REVOKED."""
-        rows = [(headers[0], headers[1], "BUSES", "CREATED", "LAST USED", "REVOKED")]
+        """NAME, the given identity column, BUSES, SOURCES, CREATED, LAST USED, REVOKED."""
+        rows = [(headers[0], headers[1], "BUSES", "SOURCES", "CREATED", "LAST USED",
+                 "REVOKED")]
         rows += [
             (
                 caller.name,  # type: ignore[attr-defined]
                 identify(caller),
                 ",".join(bus.name for bus in caller.buses.all()) or "(all)",  # type: ignore[attr-defined]
+                ",".join(caller.sources) or "(unreserved)",  # type: ignore[attr-defined]
                 when(caller.created_at),  # type: ignore[attr-defined]
                 when(caller.last_used_at),  # type: ignore[attr-defined]
                 when(caller.revoked_at),  # type: ignore[attr-defined]

@@ -169,6 +169,10 @@ def event_trace(event_id: str | uuid.UUID) -> dict[str, Any]:
         "bus": {"name": event.bus.name, "arn": event.bus.arn},
         "ingested_at": _iso(event.ingested_at),
         "published_by": event.published_by,
+        # From the row, never the body: who published it, and what a replayed copy copies.
+        "publisher": {"kind": event.publisher_kind, "reference": event.publisher_ref,
+                      "label": event.published_by},
+        "replay_of": str(event.replay_of) if event.replay_of else None,
         "forwarded_from": str(event.forwarded_from) if event.forwarded_from else None,
         "routing": {
             "pending": pending is not None,

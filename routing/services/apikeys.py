@@ -23,6 +23,7 @@ from routing.services.callers import (
     caller_name_check,
     caller_record_use,
     caller_revoke,
+    source_patterns_checked,
 )
 
 KEY_SCHEME = "cs"
@@ -41,12 +42,16 @@ def _new_key() -> tuple[str, str]:
     return prefix, f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
 
 
-def apikey_create(*, name: str, bus_names: Iterable[str] = ()) -> tuple[ApiKey, str]:
-    """Creates a key, limited to `bus_names` when any are given (none: every bus).
+def apikey_create(
+    *, name: str, bus_names: Iterable[str] = (), sources: Iterable[str] = ()
+) -> tuple[ApiKey, str]:
+    """Creates a key, limited to `bus_names` when any are given (none: every bus) and to the
+    source patterns `sources` (none: any source not reserved, see routing.sources).
 
     Returns the row and the key itself, which is not stored anywhere and cannot be shown again."""
     caller_name_check(name, what="An API key")
     buses = buses_named(bus_names)
+    source_patterns = source_patterns_checked(sources)
     if ApiKey.objects.filter(name=name).exists():
         raise AlreadyExists(f"API key {name} already exists.", field="Name")
     # A clash of random 48-bit prefixes is all but impossible; one more draw settles it anyway.
@@ -54,7 +59,8 @@ def apikey_create(*, name: str, bus_names: Iterable[str] = ()) -> tuple[ApiKey, 
         prefix, raw_key = _new_key()
         try:
             with transaction.atomic():
-                key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=hash_key(raw_key))
+                key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=hash_key(raw_key),
+                                            sources=source_patterns)
                 key.buses.set(buses)
         except IntegrityError:
             if ApiKey.objects.filter(name=name).exists():

@@ -41,6 +41,7 @@ from routing.models import (
     ReplayState,
     Rule,
 )
+from routing.publishers import Publisher
 from routing.services.publish import EventEntry, bus_name_from_reference, events_store
 from routing.services.rules import Actor, parse_event_pattern
 
@@ -451,13 +452,15 @@ def _replay_batch(replay: Replay, batch_size: int) -> int | None:
             resources=tuple(entry.event.resources),
             time=entry.event.time,
             replay_name=replay.name,
+            replay_of=entry.event_id,
             event_id=new_ids[entry.pk],
         )
         for entry in entries
         if new_ids[entry.pk] not in already
     ]
     if fresh:
-        events_store(entries=fresh, published_by=f"replay:{replay.name}")
+        events_store(entries=fresh,
+                     publisher=Publisher.replay(replay_id=replay.pk, name=replay.name))
     last = entries[-1]
     replay.replayed_events += len(entries)
     replay.total_events = max(replay.total_events, replay.replayed_events)

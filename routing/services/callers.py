@@ -1,5 +1,5 @@
-"""What API keys and AWS credentials have in common: a checked name, the buses they may use,
-revocation by name, and a throttled record of their last use."""
+"""What API keys and AWS credentials have in common: a checked name, the buses and sources they
+may use, revocation by name, and a throttled record of their last use."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from routing.errors import NotFound, ValidationError
 from routing.models import ApiKey, AwsCredential, EventBus
+from routing.sources import reserved_overlap, source_pattern_check
 
 # last_used_at is a hint for operators, not an audit log: one write a minute per caller is
 # plenty, and it keeps a busy publisher from writing to the caller's row on every request.
@@ -41,6 +42,25 @@ def buses_named(bus_names: Iterable[str]) -> list[EventBus]:
     if missing:
         raise NotFound(f"Event bus {', '.join(missing)} does not exist.", field="Bus")
     return buses
+
+
+def source_patterns_checked(patterns: Iterable[str]) -> list[str]:
+    """The source patterns a caller may publish, checked: none means any unreserved source.
+    A pattern reaching into a reserved source (aws.*, an internal service's) is refused here,
+    though publishing would refuse those sources anyway."""
+    checked = sorted(set(patterns))
+    for pattern in checked:
+        problem = source_pattern_check(pattern)
+        if problem:
+            raise ValidationError(problem, field="Source")
+        reserved = reserved_overlap(pattern)
+        if reserved:
+            raise ValidationError(
+                f"Source pattern {pattern!r} reaches {reserved!r}, which is reserved "
+                "(aws.* for AWS, the others for the project's own services).",
+                field="Source",
+            )
+    return checked
 
 
 def caller_revoke(model: type[Caller], *, name: str, what: str) -> Caller:

@@ -34,6 +34,7 @@ from routing.models import (
     DeliveryStatus,
     ExhaustedCondition,
 )
+from routing.selectors.publishers import event_publisher
 from routing.services.rules import target_input_of
 from routing.targets.base import AttemptFailure, DeliveryContext
 from routing.targets.registry import ONE_MESSAGE_EACH, send_to_target
@@ -152,6 +153,7 @@ def _attempt(delivery: Delivery) -> _Outcome:
         target_id=target.target_id,
         delivery_id=str(delivery.pk),
         attempt=delivery.attempt_count,
+        publisher=event_publisher(event),
     )
     started_at = timezone.now()
     clock = time.perf_counter()

@@ -18,6 +18,8 @@ from django.utils.dateparse import parse_datetime
 from routing import dispatch
 from routing.errors import NotFound, ValidationError
 from routing.models import DEFAULT_BUS_NAME, Event, EventBus, PendingRoute
+from routing.publishers import Publisher
+from routing.sources import source_refusal
 
 MAX_ENTRIES_PER_REQUEST = 10
 MAX_ENTRY_BYTES = 256 * 1024
@@ -48,6 +50,7 @@ class EventEntry:
     time: datetime | None = None
     # Set only by the bus itself: replays and bus-to-bus forwarding.
     replay_name: str = ""
+    replay_of: uuid.UUID | None = None
     forwarded_from: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
 
@@ -161,8 +164,6 @@ def entry_from_put_events(raw: Any) -> EventEntry:
         problem = _unstorable_text(value)
         if problem:
             raise EntryError("InvalidArgument", f"Parameter {name} is not valid: it {problem}.")
-    if source.startswith("aws."):
-        raise EntryError("NotAuthorizedForSourceException", "Not authorized for the source.")
     resources_raw = raw.get("Resources", [])
     if resources_raw is None:
         resources_raw = []
@@ -221,10 +222,11 @@ def _buses_by_name(names: Iterable[str]) -> dict[str, EventBus]:
 def events_store(
     *,
     entries: Sequence[EventEntry],
-    published_by: str,
+    publisher: Publisher,
     buses: Mapping[str, EventBus] | None = None,
 ) -> list[Event]:
-    """Stores the events with their outbox rows (one transaction) and routes them after commit.
+    """Stores the events with their outbox rows (one transaction) and routes them after commit,
+    each recording `publisher` (who may publish what is `put_events`' check, not this one's).
 
     Every bus must exist (see `put_events` for per-entry failures); `buses` spares the lookup
     when the caller has just made it."""
@@ -247,8 +249,11 @@ def events_store(
                 detail=entry.detail,
                 ingested_at=now,
                 replay_name=entry.replay_name,
+                replay_of=entry.replay_of,
                 forwarded_from=entry.forwarded_from,
-                published_by=published_by[:200],
+                published_by=publisher.label[:200],
+                publisher_kind=publisher.kind.value,
+                publisher_ref=publisher.reference[:200],
             )
         )
     with transaction.atomic():
@@ -262,12 +267,18 @@ def events_store(
 
 
 def put_events(
-    raw_entries: Any, *, published_by: str, allowed_bus_names: set[str] | None = None
+    raw_entries: Any,
+    *,
+    publisher: Publisher,
+    allowed_bus_names: set[str] | None = None,
+    allowed_sources: Sequence[str] | None = None,
 ) -> PutEventsResult:
     """PutEvents: each entry is stored or fails alone, in request order.
 
     Raises ValidationError only for a request that is wrong as a whole (not a list, no entries,
-    more than ten). `allowed_bus_names`, when given, limits which buses the caller may use."""
+    more than ten). `allowed_bus_names`, when given, limits which buses the caller may use;
+    `allowed_sources` (patterns, see routing.sources) which sources, beside the reserved ones
+    no caller but their own service may publish."""
     if not isinstance(raw_entries, list):
         raise ValidationError("Entries must be a list of 1 to 10 entries.", field="Entries")
     if not 1 <= len(raw_entries) <= MAX_ENTRIES_PER_REQUEST:
@@ -287,7 +298,11 @@ def put_events(
             results[position] = {"ErrorCode": error.code, "ErrorMessage": error.message}
     buses = _buses_by_name(entry.bus_name for _, entry in parsed)
     for position, entry in parsed:
-        if entry.bus_name not in buses:
+        refusal = source_refusal(entry.source, publisher=publisher, allowed=allowed_sources)
+        if refusal is not None:
+            results[position] = {"ErrorCode": "NotAuthorizedForSourceException",
+                                 "ErrorMessage": refusal}
+        elif entry.bus_name not in buses:
             results[position] = {
                 "ErrorCode": "ResourceNotFoundException",
                 "ErrorMessage": f"Event bus {entry.bus_name} does not exist.",
@@ -301,7 +316,7 @@ def put_events(
             accepted.append((position, entry))
     if accepted:
         events = events_store(entries=[entry for _, entry in accepted],
-                              published_by=published_by, buses=buses)
+                              publisher=publisher, buses=buses)
         for (position, _), event in zip(accepted, events, strict=True):
             results[position] = {"EventId": str(event.id)}
     return PutEventsResult(entries=[result for result in results if result is not None])
@@ -315,9 +330,10 @@ def event_publish(
     bus_name: str = DEFAULT_BUS_NAME,
     resources: Sequence[str] = (),
     time: datetime | None = None,
-    published_by: str = "service",
+    publisher: Publisher,
 ) -> Event:
-    """Publishes one event from Python code, with the same checks as PutEvents."""
+    """Publishes one event from Python code, with the same checks as PutEvents (an internal
+    service publishes its reserved sources; see routing.sources)."""
     raw = {
         "Source": source,
         "DetailType": detail_type,
@@ -329,6 +345,9 @@ def event_publish(
         entry = entry_from_put_events(raw)
     except EntryError as error:
         raise ValidationError(error.message, code=error.code) from None
+    refusal = source_refusal(entry.source, publisher=publisher, allowed=None)
+    if refusal is not None:
+        raise ValidationError(refusal, code="NotAuthorizedForSourceException", field="Source")
     if time is not None:
         entry = dataclasses.replace(entry, time=time)
-    return events_store(entries=[entry], published_by=published_by)[0]
+    return events_store(entries=[entry], publisher=publisher)[0]

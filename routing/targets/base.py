@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from routing.publishers import Publisher
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,15 @@ class DeliveryContext:
     target_id: str
     delivery_id: str
     attempt: int
+    # Who published the event (from its row, not its body): what a subscriber trusts.
+    publisher: Publisher
+
+    @property
+    def original_event_id(self) -> str:
+        """The event a replayed copy copies, else the event itself: what a subscriber counts
+        once, so that a replay of what it already handled changes nothing."""
+        original: uuid.UUID | None = self.publisher.original_event_id
+        return str(original) if original is not None else self.event_id
 
     @property
     def idempotency_key(self) -> str:

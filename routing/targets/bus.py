@@ -11,6 +11,7 @@ from django.db import IntegrityError
 
 from routing.errors import RoutingError
 from routing.models import Event, Target
+from routing.publishers import Publisher
 from routing.targets.base import AttemptFailure, DeliveryContext
 
 FORWARD_NAMESPACE = uuid.UUID("5b0d6c39-61f4-4a8e-9d4c-3f0c2b7f4a10")
@@ -34,7 +35,8 @@ def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
         event_id=forwarded_id,
     )
     try:
-        events_store(entries=[entry], published_by=f"bus:{context.bus_name}/{context.rule_name}")
+        events_store(entries=[entry], publisher=Publisher.bus(bus_name=context.bus_name,
+                                                              rule_name=context.rule_name))
     except IntegrityError:
         return None  # a concurrent attempt forwarded it first
     except RoutingError as error:

@@ -26,6 +26,7 @@ from routing.services import (
 )
 from tests.routing.dashboard.test_explorer_support import PASSWORD, make_user
 from tests.support.processes import AsgiServer, CeleryWorker
+from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import ReceivedRequest, Reply, WebhookServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -78,7 +79,9 @@ def test_a_published_event_appears_in_the_live_tail(page: Page, asgi_server: Asg
     expect(page.locator("[data-live-indicator]")).to_have_text("live")
     page.evaluate("window.__notReloaded = true")
 
-    event = event_publish(source="shop", detail_type="OrderPlaced", detail={"orderId": "o-live"})
+    event = event_publish(
+        publisher=TEST_PUBLISHER, source="shop", detail_type="OrderPlaced",
+        detail={"orderId": "o-live"})
     row = page.locator(f'tr[data-event-id="{event.pk}"]')
     expect(row).to_be_visible(timeout=LIVE)
     expect(row).to_contain_text("OrderPlaced")
@@ -87,7 +90,9 @@ def test_a_published_event_appears_in_the_live_tail(page: Page, asgi_server: Asg
 
     # Paused, new events wait aside (and are counted); resumed, they are drawn.
     page.get_by_role("button", name="Pause").click()
-    held = event_publish(source="shop", detail_type="OrderPaid", detail={"orderId": "o-held"})
+    held = event_publish(
+        publisher=TEST_PUBLISHER, source="shop", detail_type="OrderPaid",
+        detail={"orderId": "o-held"})
     expect(page.locator("[data-tail-buffered]")).to_have_text("1 new while paused", timeout=LIVE)
     expect(page.locator(f'tr[data-event-id="{held.pk}"]')).to_have_count(0)
     page.get_by_role("button", name="Resume").click()
@@ -104,7 +109,9 @@ def test_a_dead_letter_is_redriven_from_its_event_page(
     answers = iter([500])
     webhook_server.responder = lambda request: Reply(status=next(answers, 200))
     webhook_rule(webhook_server.url)
-    event = event_publish(source="shop", detail_type="OrderCompleted", detail={"orderId": "o-9"})
+    event = event_publish(
+        publisher=TEST_PUBLISHER, source="shop", detail_type="OrderCompleted",
+        detail={"orderId": "o-9"})
     wait_for_status(event, DeliveryStatus.DEAD)
 
     log_in(page, asgi_server, f"/dashboard/events/{event.pk}/")
@@ -142,7 +149,7 @@ def test_dead_letters_are_redriven_from_the_deliveries_page_with_progress(
 
     webhook_server.responder = answer
     webhook_rule(webhook_server.url)
-    events = [event_publish(source="shop", detail_type="OrderCompleted",
+    events = [event_publish(publisher=TEST_PUBLISHER, source="shop", detail_type="OrderCompleted",
                             detail={"orderId": order_id})
               for order_id in ("o-1", "o-2", "o-still-broken")]
     for event in events:

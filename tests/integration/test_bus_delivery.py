@@ -25,20 +25,21 @@ from routing.services import (
 from routing.targets.webhook import SIGNATURE_HEADER, verify_signature
 from routing.transform import InputTransformer, TargetInput
 from tests.support.processes import CeleryWorker
+from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import ReceivedRequest, Reply, WebhookServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ACTOR = Actor.system("test")
 PATTERN = {
-    "source": ["awsserverlessda.serverlesspresso"],
+    "source": ["coffee.till"],
     "detail-type": ["OrderManager.MakeOrder"],
 }
 
 
 def make_order_entry(order_id: str) -> dict[str, str]:
     return {
-        "Source": "awsserverlessda.serverlesspresso",
+        "Source": "coffee.till",
         "DetailType": "OrderManager.MakeOrder",
         "Detail": json.dumps({"orderId": order_id, "drink": "Latte", "userId": "u-7"}),
     }
@@ -71,7 +72,7 @@ def test_published_event_reaches_a_webhook_signed_and_transformed(
             input_template='{"text": "Make a <drink> for order <order>", "order": <order>, '
                            '"rule": <aws.events.rule-name>}',
         )))
-    result = put_events([make_order_entry("o-42")], published_by="test")
+    result = put_events([make_order_entry("o-42")], publisher=TEST_PUBLISHER)
     event_id = result.entries[0]["EventId"]
 
     [request] = webhook_server.wait_for(1, path="/orders")
@@ -104,7 +105,7 @@ def test_failing_webhook_is_retried_on_schedule_then_dead_lettered_then_redriven
 
     webhook_server.responder = respond
     target = webhook_rule("flaky", webhook_server, "/flaky", max_retry_attempts=3)
-    event_id = put_events([make_order_entry("o-7")], published_by="test").entries[0]["EventId"]
+    event_id = put_events([make_order_entry("o-7")], publisher=TEST_PUBLISHER).entries[0]["EventId"]
     wait_until(lambda: Delivery.objects.filter(event_id=event_id, target=target).exists(),
                10, "the event to be routed")
     delivery = Delivery.objects.get(event_id=event_id, target=target)
@@ -149,7 +150,7 @@ def test_killed_worker_and_flushed_redis_lose_nothing(
         published = []
         for batch in range(3):
             entries = [make_order_entry(f"o-{batch}-{n}") for n in range(10)]
-            published += put_events(entries, published_by="test").entries
+            published += put_events(entries, publisher=TEST_PUBLISHER).entries
         webhook_server.wait_for(4, timeout=30)
         first.kill_hard()
     finally:
@@ -159,7 +160,7 @@ def test_killed_worker_and_flushed_redis_lose_nothing(
 
     # Published while no worker runs, then every queued message is wiped out.
     published += put_events([make_order_entry(f"late-{n}") for n in range(10)],
-                            published_by="test").entries
+                            publisher=TEST_PUBLISHER).entries
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.flushdb()
     client.close()

@@ -29,6 +29,7 @@ from routing.services import Actor, TargetSpec, put_events, route_events, rule_p
 from routing.services.archives import archive_create, replay_run, replay_start
 from routing.services.publish import EventEntry, events_store
 from tests.support.processes import CeleryWorker
+from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import WebhookServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -68,7 +69,7 @@ def test_resume_job_finishes_a_replay_whose_worker_and_messages_were_lost(
     events = events_store(
         entries=[EventEntry(source="shop", detail_type="OrderPlaced", detail={"n": n})
                  for n in range(250)],
-        published_by="test",
+        publisher=TEST_PUBLISHER,
     )
     route_events([str(event.pk) for event in events])  # archived here, with no worker running
     assert ArchivedEvent.objects.count() == 250
@@ -113,7 +114,7 @@ def test_replay_reaches_the_filtered_rule_once_with_replay_name_and_is_not_archi
     archive_create(name="orders", bus_name="default", event_pattern=PATTERN, retention_days=7,
                    actor=ACTOR)
     window_start = timezone.now() - timedelta(seconds=1)
-    result = put_events([order_entry(f"o-{n}") for n in range(5)], published_by="test")
+    result = put_events([order_entry(f"o-{n}") for n in range(5)], publisher=TEST_PUBLISHER)
     originals = {entry["EventId"] for entry in result.entries}
     webhook_server.wait_for(5, path="/screen")
     webhook_server.wait_for(5, path="/kitchen")

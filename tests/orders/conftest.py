@@ -22,6 +22,7 @@ from orders.services import (
 )
 from routing import handlers
 from routing.models import Event
+from routing.selectors.publishers import event_publisher
 from routing.targets.base import DeliveryContext
 
 LATTE_CHOICE = {"Milk": ["Oat"], "Extras": ["Vanilla"]}
@@ -125,7 +126,7 @@ def deliver(handler: Any, event: Event, attempt: int = 1) -> None:
     context = DeliveryContext(
         event=event.envelope(), event_id=str(event.pk), bus_name=event.bus.name,
         rule_name="test", rule_arn="arn:test", target_id="test", delivery_id="d-1",
-        attempt=attempt,
+        attempt=attempt, publisher=event_publisher(event),
     )
     handler(event.envelope(), context)
 

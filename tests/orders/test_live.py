@@ -17,6 +17,7 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from orders import live
+from orders.events import PUBLISHER
 from orders.models import Customer, Order, Shop
 from orders.workflow import OrderState, TimeoutCause
 from routing.handlers import PermanentHandlerError, get_handler
@@ -203,7 +204,7 @@ def context_for(event_id: str = "") -> DeliveryContext:
     return DeliveryContext(event={}, event_id=event_id or str(uuid.uuid4()),
                            bus_name="Serverlesspresso", rule_name="Publisher", rule_arn="arn",
                            target_id="orders-live-push", delivery_id=str(uuid.uuid4()),
-                           attempt=1)
+                           attempt=1, publisher=PUBLISHER)
 
 
 def envelope(detail_type: str, **detail: Any) -> dict[str, Any]:

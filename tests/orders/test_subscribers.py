@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from orders.events import PUBLISHER as SHOP
 from orders.events import DetailType
 from orders.models import Customer, DailyMetric, JourneyEntry, Order, ProcessedEvent, Shop
 from orders.services import (
@@ -56,7 +57,7 @@ def test_new_order_starts_the_workflow_once(shop: Shop, customer: Customer) -> N
 
 
 def test_an_event_naming_no_order_is_dead_lettered(db: None) -> None:
-    context = DeliveryContext({}, "e", "b", "r", "arn", "t", "d", 1)
+    context = DeliveryContext({}, "e", "b", "r", "arn", "t", "d", 1, SHOP)
     with pytest.raises(PermanentHandlerError, match="no order 'nope' to start"):
         start_workflow(fake_envelope({"orderId": "nope", "userId": "1"}), context)
     with pytest.raises(PermanentHandlerError, match=r"needs detail\.orderId"):
@@ -134,7 +135,7 @@ def test_metric_increments_ignore_what_they_do_not_know() -> None:
 
 def test_metrics_of_an_unknown_shop_are_skipped(db: None) -> None:
     context = DeliveryContext({}, "00000000-0000-0000-0000-000000000001", "b", "r", "arn", "t",
-                              "d", 1)
+                              "d", 1, SHOP)
     record_metrics(fake_envelope({"shopId": "nowhere"}), context)
     assert not DailyMetric.objects.exists()
 
@@ -160,7 +161,7 @@ def test_the_journey_records_each_event_of_an_order_once(
 
 def test_the_journey_ignores_events_of_no_known_order(db: None) -> None:
     context = DeliveryContext({}, "00000000-0000-0000-0000-000000000002", "b", "r", "arn", "t",
-                              "d", 1)
+                              "d", 1, SHOP)
     record_journey(fake_envelope({"orderId": "1", "userId": "1"}), context)
     record_journey(fake_envelope({"shopId": "main"}), context)
     assert not JourneyEntry.objects.exists()

@@ -52,6 +52,7 @@ from routing.services.apikeys import apikey_authenticate, apikey_create
 from routing.services.archives import archive_create, replay_start
 from routing.services.rules import TargetFailure
 from routing.transform import InputTransformer, InvalidTargetInputError, TargetInput
+from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +138,9 @@ class World:
 
 
 def publish_and_route(order: str) -> Event:
-    event = event_publish(source="shop", detail_type="OrderPlaced", detail={"orderId": order})
+    event = event_publish(
+        publisher=TEST_PUBLISHER, source="shop", detail_type="OrderPlaced",
+        detail={"orderId": order})
     route_events([str(event.pk)])
     return event
 
@@ -159,7 +162,9 @@ def world(rule: Rule, recorder: Any, actor: Actor) -> World:
     assert dead.status == DeliveryStatus.DEAD
     succeeded = attempt(Delivery.objects.get(event=publish_and_route("o-2")))
     assert succeeded.status == DeliveryStatus.SUCCEEDED
-    waiting = event_publish(source="shop", detail_type="OrderPlaced", detail={"orderId": "o-3"})
+    waiting = event_publish(
+        publisher=TEST_PUBLISHER, source="shop", detail_type="OrderPlaced",
+        detail={"orderId": "o-3"})
     replay = replay_start(name="again", archive_name="everything", actor=actor,
                           event_start_time=timezone.now() - timedelta(hours=1),
                           event_end_time=timezone.now())
@@ -218,7 +223,8 @@ def test_changelists_run_the_same_number_of_queries_for_more_rows(
         targets_put(rule=made, actor=actor,
                     targets=[TargetSpec(f"t{n}", "handler", "tests.recorder")])
         attempt(Delivery.objects.get(event=publish_and_route(f"more-{n}")))
-        event_publish(source="shop", detail_type="OrderPlaced", detail={"n": n})
+        event_publish(
+            publisher=TEST_PUBLISHER, source="shop", detail_type="OrderPlaced", detail={"n": n})
         archive_create(name=f"archive-{n}", bus_name=bus.name, actor=actor)
         replay_start(name=f"again-{n}", archive_name="everything", actor=actor,
                      event_start_time=timezone.now() - timedelta(hours=1),

@@ -61,6 +61,7 @@ from routing.services.archives import (
     replays_resume,
 )
 from routing.services.publish import EventEntry, events_store
+from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def publish(count: int = 1, *, start: datetime = T0, step: timedelta = timedelta
                        time=start + n * step)
             for n in range(count)
         ],
-        published_by="test",
+        publisher=TEST_PUBLISHER,
     )
     route_events([str(event.pk) for event in events])
     return events
@@ -167,7 +168,7 @@ def test_archive_keeps_matching_events_but_never_replayed_ones(archive: Archive)
     [matching] = publish(1)
     publish(1, source="elsewhere")
     events_store(entries=[EventEntry(source="shop", detail_type="OrderPlaced", detail={},
-                                     replay_name="some-replay")], published_by="test")
+                                     replay_name="some-replay")], publisher=TEST_PUBLISHER)
     route_events(list(PendingRoute.objects.values_list("event_id", flat=True)))
     assert list(ArchivedEvent.objects.values_list("event_id", "event_time")) == [
         (matching.pk, matching.time)

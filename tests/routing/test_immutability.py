@@ -42,6 +42,7 @@ def test_orm_refuses_to_delete_an_event(event: Event) -> None:
     [
         "UPDATE routing_event SET source = 'tampered'",
         "UPDATE routing_event SET detail = '{}' WHERE source = 'coffee.test'",
+        "UPDATE routing_event SET publisher_kind = 'service', publisher_ref = 'orders'",
         "DELETE FROM routing_event",
         "DELETE FROM routing_event WHERE source = 'coffee.test'",
     ],

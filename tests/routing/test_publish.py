@@ -7,13 +7,14 @@ from routing.errors import ValidationError
 from routing.models import Event, EventBus, PendingRoute
 from routing.services import bus_create, event_publish, put_events
 from routing.services.publish import MAX_ENTRY_BYTES
+from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db
 
 
 def entry(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "Source": "awsserverlessda.serverlesspresso",
+        "Source": "coffee.till",
         "DetailType": "Validator.NewOrder",
         "Detail": json.dumps({"orderId": "o-1", "userId": "u-1"}),
     }
@@ -22,7 +23,7 @@ def entry(**overrides: object) -> dict[str, object]:
 
 
 def test_put_events_stores_each_event_with_its_outbox_row(default_bus: EventBus) -> None:
-    result = put_events([entry(), entry(Resources=["arn:shop:1"])], published_by="test")
+    result = put_events([entry(), entry(Resources=["arn:shop:1"])], publisher=TEST_PUBLISHER)
     assert result.failed_entry_count == 0
     ids = [item["EventId"] for item in result.entries]
     events = {str(e.pk): e for e in Event.objects.filter(pk__in=ids)}
@@ -46,7 +47,8 @@ def test_put_events_stores_each_event_with_its_outbox_row(default_bus: EventBus)
         ({"DetailType": ""}, "InvalidArgument", "Parameter DetailType is not valid"),
         ({"Detail": "{not json"}, "MalformedDetail", "Detail is malformed."),
         ({"Detail": "[1, 2]"}, "MalformedDetail", "Detail is malformed."),
-        ({"Source": "aws.s3"}, "NotAuthorizedForSourceException", "Not authorized for the source."),
+        ({"Source": "aws.s3"}, "NotAuthorizedForSourceException",
+         "Not authorized for the source 'aws.s3'"),
         ({"EventBusName": "nope"}, "ResourceNotFoundException", "Event bus nope does not exist."),
         ({"Time": "yesterday"}, "InvalidArgument", "Parameter Time is not valid"),
         ({"Resources": "arn:one"}, "InvalidArgument", "Parameter Resources is not valid"),
@@ -57,7 +59,7 @@ def test_put_events_stores_each_event_with_its_outbox_row(default_bus: EventBus)
 def test_a_bad_entry_fails_alone_with_a_clear_code(
     default_bus: EventBus, bad: dict[str, object], code: str, message: str
 ) -> None:
-    result = put_events([entry(), entry(**bad), entry()], published_by="test")
+    result = put_events([entry(), entry(**bad), entry()], publisher=TEST_PUBLISHER)
     assert result.failed_entry_count == 1
     first, failed, last = result.entries
     assert "EventId" in first
@@ -68,7 +70,7 @@ def test_a_bad_entry_fails_alone_with_a_clear_code(
 
 
 def test_a_non_object_entry_fails_alone(default_bus: EventBus) -> None:
-    result = put_events(["hello", entry()], published_by="test")
+    result = put_events(["hello", entry()], publisher=TEST_PUBLISHER)
     assert result.entries[0]["ErrorCode"] == "InvalidArgument"
     assert "EventId" in result.entries[1]
 
@@ -76,7 +78,7 @@ def test_a_non_object_entry_fails_alone(default_bus: EventBus) -> None:
 @pytest.mark.parametrize("entries", [[], [entry()] * 11, "not a list", None])
 def test_the_request_as_a_whole_must_have_one_to_ten_entries(entries: object) -> None:
     with pytest.raises(ValidationError) as raised:
-        put_events(entries, published_by="test")
+        put_events(entries, publisher=TEST_PUBLISHER)
     assert raised.value.field == "Entries"
 
 
@@ -84,7 +86,7 @@ def test_bus_by_name_or_arn_and_scoping(default_bus: EventBus, actor) -> None:
     shop = bus_create(name="Serverlesspresso", actor=actor)
     result = put_events(
         [entry(EventBusName=shop.arn), entry(EventBusName="Serverlesspresso"), entry()],
-        published_by="test",
+        publisher=TEST_PUBLISHER,
         allowed_bus_names={"Serverlesspresso"},
     )
     assert [("EventId" in item) for item in result.entries] == [True, True, False]
@@ -94,15 +96,16 @@ def test_bus_by_name_or_arn_and_scoping(default_bus: EventBus, actor) -> None:
 
 def test_time_is_kept_when_given(default_bus: EventBus) -> None:
     result = put_events([entry(Time="2026-01-02T03:04:05Z"), entry(Time=1767323045)],
-                        published_by="test")
+                        publisher=TEST_PUBLISHER)
     times = [Event.objects.get(pk=item["EventId"]).time for item in result.entries]
     assert times == [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)] * 2
 
 
 def test_event_publish_from_python(default_bus: EventBus) -> None:
-    event = event_publish(source="orders", detail_type="OrderManager.MakeOrder",
+    event = event_publish(
+        publisher=TEST_PUBLISHER, source="orders", detail_type="OrderManager.MakeOrder",
                           detail={"orderId": "o-9", "Message": "A barista is making it."})
     assert event.detail["orderId"] == "o-9"
     assert PendingRoute.objects.filter(event=event).exists()
     with pytest.raises(ValidationError, match="Not authorized for the source"):
-        event_publish(source="aws.events", detail_type="x", detail={})
+        event_publish(publisher=TEST_PUBLISHER, source="aws.events", detail_type="x", detail={})

@@ -18,6 +18,7 @@ from routing.models import (
     Replay,
     RuleState,
 )
+from routing.publishers import Publisher
 from routing.rule_cache import compiled_bus
 from routing.services import (
     Actor,
@@ -33,6 +34,7 @@ from routing.services import (
 )
 from routing.services.publish import EventEntry, events_store
 from routing.transform import InputTransformer, TargetInput
+from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +42,7 @@ PATTERN = {"source": ["shop"], "detail-type": ["OrderPlaced"]}
 
 
 def publish(**detail: object) -> Event:
-    return event_publish(source="shop", detail_type="OrderPlaced",
+    return event_publish(publisher=TEST_PUBLISHER, source="shop", detail_type="OrderPlaced",
                          detail={"orderId": "o-1", **detail})
 
 
@@ -85,7 +87,8 @@ def test_route_creates_one_delivery_per_target_once(rule, recorder) -> None:
 
 
 def test_non_matching_and_disabled_rules_deliver_nothing(rule, actor) -> None:
-    other = event_publish(source="elsewhere", detail_type="OrderPlaced", detail={})
+    other = event_publish(
+        publisher=TEST_PUBLISHER, source="elsewhere", detail_type="OrderPlaced", detail={})
     assert route_events([str(other.pk)]).deliveries == 0
     rule_set_state(rule=rule, state=RuleState.DISABLED, actor=actor)
     event = publish()
@@ -200,7 +203,7 @@ def test_archives_keep_matching_events_but_not_replays(rule, default_bus) -> Non
     [replayed] = events_store(
         entries=[EventEntry(source="shop", detail_type="OrderPlaced", detail={"orderId": "o-1"},
                             replay_name=replay.name)],
-        published_by="replay:again",
+        publisher=Publisher.replay(replay_id=replay.pk, name=replay.name),
     )
     result = route_events([str(replayed.pk)])
     assert result.deliveries == 2

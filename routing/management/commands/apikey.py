@@ -1,4 +1,5 @@
-"""`manage.py apikey create NAME [--bus BUS ...] | list | revoke NAME`: keys for the HTTP API."""
+"""`manage.py apikey create NAME [--bus BUS ...] [--source PATTERN ...] | list | revoke NAME`:
+keys for the HTTP API."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from routing.management.callers import CallerCommand, when
+from routing.management.callers import CallerCommand, example_source, when
 from routing.selectors import apikey_list
 from routing.services.apikeys import apikey_create, apikey_revoke
 
@@ -17,14 +18,18 @@ class Command(CallerCommand):
     example_name = "till-1 or ci"
     quiet_help = "print only the key, for scripts"
 
-    def _create(self, *, name: str, buses: list[str], quiet: bool, **options: Any) -> None:
-        key, raw_key = apikey_create(name=name, bus_names=buses)
+    def _create(self, *, name: str, buses: list[str], sources: list[str], quiet: bool,
+                **options: Any) -> None:
+        key, raw_key = apikey_create(name=name, bus_names=buses, sources=sources)
         if quiet:
             self.stdout.write(raw_key)
             return
         scope = ", ".join(sorted(buses)) if buses else "every bus"
         base_url = f"http://localhost:{getattr(settings, 'PORT', 8000)}"
-        self.stdout.write(self.style.SUCCESS(f"Created API key {key.name} (may use: {scope})."))
+        publishes = ", ".join(key.sources) or "any source not reserved"
+        self.stdout.write(self.style.SUCCESS(
+            f"Created API key {key.name} (may use: {scope}; may publish: {publishes})."
+        ))
         self.stdout.write("This is the only time the key is shown; store it now:\n")
         self.stdout.write(f"    {raw_key}\n")
         self.stdout.write("Use it like this:\n")
@@ -32,7 +37,8 @@ class Command(CallerCommand):
             f"    curl -X POST {base_url}/api/events \\\n"
             f'      -H "Authorization: Bearer {raw_key}" \\\n'
             '      -H "Content-Type: application/json" \\\n'
-            '      -d \'{"Entries": [{"Source": "my.app", "DetailType": "Hello", '
+            f'      -d \'{{"Entries": [{{"Source": "{example_source(key.sources)}", '
+            '"DetailType": "Hello", '
             '"Detail": "{\\"hello\\": \\"world\\"}"}]}\'\n'
         )
         self.stdout.write(f"More in docs/api.md and at {base_url}/api/docs")

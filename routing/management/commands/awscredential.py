@@ -1,5 +1,5 @@
-"""`manage.py awscredential create NAME [--bus BUS ...] | list | revoke NAME`: key pairs for the
-AWS-protocol endpoint (boto3, the AWS CLI; see docs/aws-compat.md)."""
+"""`manage.py awscredential create NAME [--bus BUS ...] [--source PATTERN ...] | list | revoke
+NAME`: key pairs for the AWS-protocol endpoint (boto3, the AWS CLI; see docs/aws-compat.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from routing.aws.credentials import awscredential_create, awscredential_list, awscredential_revoke
-from routing.management.callers import CallerCommand, when
+from routing.management.callers import CallerCommand, example_source, when
 from routing.models import region
 
 
@@ -18,7 +18,8 @@ def endpoint_url() -> str:
     return f"http://localhost:{getattr(settings, 'PORT', 8000)}/aws/events"
 
 
-def boto3_snippet(access_key_id: str, secret: str, *, endpoint: str, bus: str) -> str:
+def boto3_snippet(access_key_id: str, secret: str, *, endpoint: str, bus: str,
+                  source: str = "my.app") -> str:
     return "\n".join([
         "import json",
         "",
@@ -33,15 +34,16 @@ def boto3_snippet(access_key_id: str, secret: str, *, endpoint: str, bus: str) -
         ")",
         "print(events.put_events(Entries=[{",
         f'    "EventBusName": "{bus}",',
-        '    "Source": "my.app",',
+        f'    "Source": "{source}",',
         '    "DetailType": "Hello",',
         '    "Detail": json.dumps({"hello": "world"}),',
         "}]))",
     ])
 
 
-def cli_line(access_key_id: str, secret: str, *, endpoint: str, bus: str) -> str:
-    entries = json.dumps([{"EventBusName": bus, "Source": "my.app", "DetailType": "Hello",
+def cli_line(access_key_id: str, secret: str, *, endpoint: str, bus: str,
+             source: str = "my.app") -> str:
+    entries = json.dumps([{"EventBusName": bus, "Source": source, "DetailType": "Hello",
                            "Detail": json.dumps({"hello": "world"})}], separators=(",", ":"))
     return (
         f"AWS_ACCESS_KEY_ID={access_key_id} AWS_SECRET_ACCESS_KEY={shlex.quote(secret)} "
@@ -57,8 +59,9 @@ class Command(CallerCommand):
     example_name = "billing-svc"
     quiet_help = "print only 'ACCESS_KEY_ID SECRET_ACCESS_KEY', for scripts"
 
-    def _create(self, *, name: str, buses: list[str], quiet: bool, **options: Any) -> None:
-        credential, secret = awscredential_create(name=name, bus_names=buses)
+    def _create(self, *, name: str, buses: list[str], sources: list[str], quiet: bool,
+                **options: Any) -> None:
+        credential, secret = awscredential_create(name=name, bus_names=buses, sources=sources)
         key_id = credential.access_key_id
         if quiet:
             self.stdout.write(f"{key_id} {secret}")
@@ -66,17 +69,22 @@ class Command(CallerCommand):
         scope = ", ".join(sorted(buses)) if buses else "every bus"
         bus = sorted(buses)[0] if buses else "default"
         endpoint = endpoint_url()
+        publishes = ", ".join(credential.sources) or "any source not reserved"
+        source = example_source(credential.sources)
         self.stdout.write(self.style.SUCCESS(
-            f"Created AWS credential {credential.name} (may use: {scope})."))
+            f"Created AWS credential {credential.name} (may use: {scope}; may publish: "
+            f"{publishes})."))
         self.stdout.write("This is the only time the secret is shown; store it now:\n")
         self.stdout.write(f"    aws_access_key_id     = {key_id}")
         self.stdout.write(f"    aws_secret_access_key = {secret}")
         self.stdout.write(f"    region                = {region()}")
         self.stdout.write(f"    endpoint_url          = {endpoint}\n")
         self.stdout.write("From Python (boto3):\n")
-        self.stdout.write(boto3_snippet(key_id, secret, endpoint=endpoint, bus=bus) + "\n")
+        self.stdout.write(boto3_snippet(key_id, secret, endpoint=endpoint, bus=bus,
+                                        source=source) + "\n")
         self.stdout.write("From the AWS CLI:\n")
-        self.stdout.write(cli_line(key_id, secret, endpoint=endpoint, bus=bus) + "\n")
+        self.stdout.write(cli_line(key_id, secret, endpoint=endpoint, bus=bus,
+                                   source=source) + "\n")
         self.stdout.write("More in docs/aws-compat.md.")
 
     def _list(self, **options: Any) -> None:

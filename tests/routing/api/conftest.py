@@ -56,7 +56,7 @@ def anonymous(db: None) -> ApiClient:
 
 def entry(**overrides: Any) -> dict[str, Any]:
     return {
-        "Source": "awsserverlessda.serverlesspresso",
+        "Source": "coffee.till",
         "DetailType": "OrderManager.MakeOrder",
         "Detail": json.dumps({"orderId": "o-1", "drink": "Latte"}),
         **overrides,

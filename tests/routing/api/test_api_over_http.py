@@ -27,7 +27,7 @@ def test_publish_over_http_is_delivered_and_traced(
     bus_ensure_default()
     actor = Actor.system("test")
     rule = rule_put(bus_name="default", name="barista-screen", actor=actor,
-                    event_pattern={"source": ["awsserverlessda.serverlesspresso"],
+                    event_pattern={"source": ["coffee.till"],
                                    "detail": {"drink": ["Latte"]}})
     assert not targets_put(rule=rule, actor=actor, targets=[
         TargetSpec("screen", "webhook", webhook_server.url + "/orders?token=sekrit"),
@@ -37,7 +37,7 @@ def test_publish_over_http_is_delivered_and_traced(
     with httpx.Client(base_url=asgi_server.url, timeout=10,
                       headers={"Authorization": f"Bearer {key}"}) as client:
         response = client.post("/api/events", json={"Entries": [{
-            "Source": "awsserverlessda.serverlesspresso",
+            "Source": "coffee.till",
             "DetailType": "OrderManager.MakeOrder",
             "Detail": json.dumps({"orderId": "o-42", "drink": "Latte"}),
         }]})

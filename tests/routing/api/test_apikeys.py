@@ -110,7 +110,8 @@ def test_command_creates_lists_and_revokes(default_bus: EventBus) -> None:
     listing = StringIO()
     call_command("apikey", "list", stdout=listing)
     lines = listing.getvalue().splitlines()
-    assert lines[0].split() == ["NAME", "PREFIX", "BUSES", "CREATED", "LAST", "USED", "REVOKED"]
+    assert lines[0].split() == ["NAME", "PREFIX", "BUSES", "SOURCES", "CREATED", "LAST", "USED",
+                                "REVOKED"]
     assert lines[1].split()[:3] == ["ci", f"cs_{ApiKey.objects.get(name='ci').prefix}_…", "(all)"]
     assert lines[2].split()[:3] == ["till-1", f"cs_{key.prefix}_…", "default"]
     assert raw not in listing.getvalue()

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from routing.api.docs import openapi_document
-from routing.models import Delivery, DeliveryStatus, EventBus, Rule
+from routing.models import ApiKey, Delivery, DeliveryStatus, EventBus, Rule
 from routing.selectors import event_trace, public_target_address
 from routing.services import (
     Actor,
@@ -28,7 +28,7 @@ from tests.routing.api.conftest import ApiClient, entry
 
 pytestmark = pytest.mark.django_db
 
-PATTERN = {"source": ["awsserverlessda.serverlesspresso"]}
+PATTERN = {"source": ["coffee.till"]}
 DOCUMENT = openapi_document()
 HOOK = "https://barista:s3cret@hooks.example.com:8443/orders?token=abc&shop=1#frag"
 
@@ -63,6 +63,9 @@ def test_the_trace_follows_an_event_from_routing_to_delivery(
     assert trace["routing"]["enqueue_count"] == 1
     assert trace["deliveries"] == []
     assert trace["published_by"] == "api-key:till-1"
+    assert trace["publisher"] == {"kind": "api_key", "label": "api-key:till-1",
+                                  "reference": str(ApiKey.objects.get(name="till-1").pk)}
+    assert trace["replay_of"] is None
     assert trace["bus"] == {"name": "default",
                             "arn": "arn:aws:events:us-east-1:000000000000:event-bus/default"}
     assert trace["event"]["id"] == event_id

@@ -20,7 +20,7 @@ from tests.routing.aws.conftest import Recorder
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ORDERS_PATTERN = {"source": ["awsserverlessda.serverlesspresso"],
+ORDERS_PATTERN = {"source": ["coffee.till"],
                   "detail": {"drink": [{"prefix": "Lat"}]}}
 
 
@@ -121,7 +121,7 @@ def test_every_action_round_trips_in_botocores_shapes(events: Any, recorder: Rec
     assert removed["FailedEntries"][0]["ErrorCode"] == "ResourceNotFoundException"
 
     # Patterns and events.
-    event = {"id": "1", "account": ACCOUNT_ID, "source": "awsserverlessda.serverlesspresso",
+    event = {"id": "1", "account": ACCOUNT_ID, "source": "coffee.till",
              "time": "2026-11-29T09:30:00Z", "region": region(), "detail-type": "Order",
              "detail": {"drink": "Latte"}}
     assert events.test_event_pattern(EventPattern=json.dumps(ORDERS_PATTERN),
@@ -130,7 +130,7 @@ def test_every_action_round_trips_in_botocores_shapes(events: Any, recorder: Rec
     assert events.test_event_pattern(EventPattern=json.dumps(ORDERS_PATTERN),
                                      Event=json.dumps(event))["Result"] is False
     published = events.put_events(Entries=[
-        {"Source": "awsserverlessda.serverlesspresso", "DetailType": "OrderManager.MakeOrder",
+        {"Source": "coffee.till", "DetailType": "OrderManager.MakeOrder",
          "Detail": json.dumps({"drink": "Latte"}), "EventBusName": bus_arn("orders"),
          "Resources": ["arn:coffeeshop:order:::o-1"],
          "Time": datetime(2026, 11, 29, 9, 30, tzinfo=UTC)},

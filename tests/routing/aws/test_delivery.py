@@ -31,7 +31,7 @@ def test_put_events_with_boto3_is_delivered_to_a_webhook_target(
     events: Any, celery_worker: CeleryWorker, webhook_server: WebhookServer,
 ) -> None:
     events.put_rule(Name="barista-screen", EventPattern=json.dumps({
-        "source": ["awsserverlessda.serverlesspresso"], "detail": {"drink": ["Latte"]}}))
+        "source": ["coffee.till"], "detail": {"drink": ["Latte"]}}))
     put = events.put_targets(Rule="barista-screen", Targets=[{
         "Id": "screen",
         "Arn": f"{webhook_server.url}/orders",
@@ -41,9 +41,9 @@ def test_put_events_with_boto3_is_delivered_to_a_webhook_target(
     }])
     assert (put["FailedEntryCount"], put["FailedEntries"]) == (0, [])
     published = events.put_events(Entries=[
-        {"Source": "awsserverlessda.serverlesspresso", "DetailType": "OrderManager.MakeOrder",
+        {"Source": "coffee.till", "DetailType": "OrderManager.MakeOrder",
          "Detail": json.dumps({"orderId": "o-42", "drink": "Latte"})},
-        {"Source": "awsserverlessda.serverlesspresso", "DetailType": "OrderManager.MakeOrder",
+        {"Source": "coffee.till", "DetailType": "OrderManager.MakeOrder",
          "Detail": json.dumps({"orderId": "o-43", "drink": "Mocha"})},
     ])
     assert published["FailedEntryCount"] == 0

@@ -23,6 +23,7 @@ from routing.models import EventBus, PendingRoute
 from routing.selectors.events import EventFilters
 from routing.services import bus_ensure_default, event_publish
 from tests.routing.dashboard.test_explorer_support import make_event, make_user
+from tests.support.publishers import TEST_PUBLISHER
 
 db = sync_to_async
 
@@ -87,8 +88,9 @@ async def test_snapshot_then_published_events_arrive_with_a_sequence() -> None:
     assert [event["id"] for event in snapshot["events"]] == [str(older.pk)]
     assert f'data-event-id="{older.pk}"' in snapshot["events"][0]["html"]
 
-    published = await db(event_publish)(source="shop", detail_type="OrderPlaced",
-                                        detail={"orderId": "o-1"})
+    published = await db(event_publish)(
+        publisher=TEST_PUBLISHER, source="shop", detail_type="OrderPlaced",
+        detail={"orderId": "o-1"})
     delta = await receive(tail)
     assert delta["type"] == "events"
     assert delta["seq"] == 1
@@ -118,9 +120,12 @@ async def test_filters_choose_what_the_tail_shows() -> None:
     await db(bus_ensure_default)()
     tail = await staff_socket("/ws/dashboard/events/?source=till&field=detail.total%20%3D%205")
     assert (await receive(tail))["events"] == []
-    await db(event_publish)(source="shop", detail_type="Sale", detail={"total": 5})
-    await db(event_publish)(source="till", detail_type="Sale", detail={"total": 6})
-    wanted = await db(event_publish)(source="till", detail_type="Sale", detail={"total": 5})
+    await db(event_publish)(
+        publisher=TEST_PUBLISHER, source="shop", detail_type="Sale", detail={"total": 5})
+    await db(event_publish)(
+        publisher=TEST_PUBLISHER, source="till", detail_type="Sale", detail={"total": 6})
+    wanted = await db(event_publish)(
+        publisher=TEST_PUBLISHER, source="till", detail_type="Sale", detail={"total": 5})
     delta = await receive(tail)
     assert [event["id"] for event in delta["events"]] == [str(wanted.pk)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from routing.models import (
     AttemptOutcome,
     Delivery,
     DeliveryStatus,
+    Event,
     EventBus,
     Replay,
     ReplayState,
@@ -126,6 +128,25 @@ def test_event_page_shows_envelope_trace_and_redrive(default_bus: EventBus) -> N
     assert b'data-trace-status="failed"' in fragment.content
     assert staff_client("ops3").get(
         "/dashboard/events/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_event_page_shows_who_published_it_and_what_a_copy_replays(
+    default_bus: EventBus,
+) -> None:
+    original = make_event(default_bus)
+    copy = Event(id=uuid.uuid4(), bus=default_bus, source="shop", detail_type="OrderPlaced",
+                 time=original.time, ingested_at=timezone.now(), replay_name="again",
+                 published_by="replay:again", publisher_kind="replay", publisher_ref="42",
+                 replay_of=original.pk)
+    copy.save()
+    page = staff_client().get(f"/dashboard/events/{copy.pk}/").content.decode()
+    assert 'data-publisher-kind="replay"' in page
+    assert "replay:again" in page
+    assert "(replay 42)" in page
+    assert f'href="/dashboard/events/{original.pk}/"' in page
+    live = staff_client("ops2").get(f"/dashboard/events/{original.pk}/").content.decode()
+    assert "Replay of" not in live
+    assert 'data-publisher-kind=""' in live  # stored before publishers were recorded
 
 
 def test_redrive_from_a_form_redirects_back_with_a_message(default_bus: EventBus) -> None:
