@@ -209,7 +209,9 @@ def test_dashboard_admin_api_docs_and_login_pages_pass_the_policy(
                  f"/dashboard/rules/{rule.pk}/targets/", f"/dashboard/rules/{rule.pk}/history/",
                  f"/dashboard/rules/{rule.pk}/revisions/1/"):
         operator.visit(path)
-    expect(page.locator("[data-replay-bar]")).to_have_count(0)  # left the archives page
+    operator.visit("/dashboard/metrics/")
+    expect(page.locator(".chart-figure svg.chart").first).to_be_visible()
+    expect(page.locator(".legend .swatch rect").first).to_have_attribute("fill", re.compile("^#"))
 
     # The live tail connects and its buttons act; the pattern check answers as it is typed.
     operator.visit("/dashboard/events/")
