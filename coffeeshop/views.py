@@ -1,3 +1,5 @@
+from typing import Any
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,3 +21,18 @@ def home(request: HttpRequest) -> HttpResponse:
     # The demo passwords only mean something on a `make run` laptop (DEBUG), never elsewhere.
     logins = DEMO_LOGINS if settings.DEBUG else ()
     return render(request, "home.html", {"pages": pages, "demo_logins": logins})
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse | None = None,
+               credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """What django-axes answers a locked-out login with (AXES_LOCKOUT_CALLABLE), on any form."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "username": get_client_username(request, credentials) or "",
+        "minutes": max(1, round(cool_off.total_seconds() / 60)) if cool_off else None,
+        "login_url": request.path if request.path.endswith("/login/") else settings.LOGIN_URL,
+    }
+    return render(request, "registration/locked_out.html", context, status=429)

@@ -50,6 +50,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER from "Header-Name: value" ("" for none)."""
+    if not raw.strip():
+        return None
+    name, sep, value = raw.partition(":")
+    if not sep or not name.strip() or not value.strip():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER={raw!r} is not 'Header-Name: value' "
+            "(for example 'X-Forwarded-Proto: https'), or empty for none"
+        )
+    meta_name = "HTTP_" + name.strip().upper().replace("-", "_")
+    return meta_name, value.strip()
+
+
 def default_sqlite_url() -> str:
     return f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 

@@ -44,7 +44,7 @@ def link(obj: Model | None, text: object = None) -> SafeString | str:
 
 
 def json_block(value: Any) -> SafeString:
-    return format_html('<pre style="margin: 0; white-space: pre-wrap;">{}</pre>',
+    return format_html('<pre class="json-block">{}</pre>',
                        json.dumps(value, indent=2, ensure_ascii=False))
 
 

@@ -26,7 +26,10 @@ MAX_ENTRY_BYTES = 256 * 1024
 MAX_SOURCE_LENGTH = 256
 MAX_DETAIL_TYPE_LENGTH = 128
 MAX_RESOURCE_LENGTH = 2048
-MAX_JSON_DEPTH = 1000
+# Storing, matching and sending a detail recurse once per level, on top of the request's own stack
+# (server, middleware, view): a limit at Python's recursion limit (1000) let a detail parse, then
+# fail as a 500 when stored. Half of it leaves room for every caller.
+MAX_JSON_DEPTH = 500
 # PutEvents counts a set Time as 14 bytes toward an entry's size.
 TIME_SIZE_BYTES = 14
 

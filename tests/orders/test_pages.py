@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +39,9 @@ def as_customer(customer: Customer) -> Client:
 
 def as_user(user: Any, **kwargs: Any) -> Client:
     client = Client(**kwargs)
-    assert client.login(username=user.get_username(), password=TEST_PASSWORD)
+    # django-axes checks every authenticate() against the request it came with.
+    assert client.login(request=HttpRequest(), username=user.get_username(),
+                        password=TEST_PASSWORD)
     return client
 
 

@@ -257,3 +257,16 @@ def test_entries_the_database_cannot_store_fail_alone(
     assert failed["ErrorMessage"]
     assert stored.keys() == {"EventId"}
 
+
+
+def test_a_detail_nested_to_the_limit_is_stored_and_one_level_more_is_refused_alone(
+    api: ApiClient,
+) -> None:
+    from routing.services.publish import MAX_JSON_DEPTH
+
+    response = api.post(PUT, {"Entries": [entry(Detail=json.dumps(_deep(MAX_JSON_DEPTH))),
+                                          entry(Detail=json.dumps(_deep(MAX_JSON_DEPTH + 1)))]})
+    assert response.status_code == 200
+    first, second = response.json()["Entries"]
+    assert set(first) == {"EventId"}
+    assert second["ErrorCode"] == "MalformedDetail"
