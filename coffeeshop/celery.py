@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffeeshop.settings.local")
 
@@ -32,6 +33,12 @@ app.conf.beat_schedule = {
         "task": "routing.purge_events",
         "schedule": 3600.0,
         "options": {"expires": 600.0},
+    },
+    # Scheduled rules' due ticks are fired (each claimed once, whichever beat sent the task).
+    "routing-fire-schedules": {
+        "task": "routing.fire_schedules",
+        "schedule": settings.ROUTING_SCHEDULE_POLL_SECONDS,
+        "options": {"expires": settings.ROUTING_SCHEDULE_POLL_SECONDS},
     },
     # Orders whose wait deadline passed are timed out (deadlines live in the database).
     "orders-time-out-overdue": {

@@ -179,6 +179,12 @@ class Rule(models.Model):
     description = models.CharField(max_length=512, blank=True)
     event_pattern = models.JSONField()
     state = models.CharField(max_length=8, choices=RuleState.choices, default=RuleState.ENABLED)
+    # A scheduled rule (default bus only) fires on this expression and matches no events; its
+    # event_pattern is {} and it stays out of the compiled index.
+    schedule_expression = models.CharField(max_length=256, blank=True)
+    # Ticks at or before this never fire: set when the schedule starts, changes or is enabled
+    # again, so that re-enabling does not back-fill the ticks the rule slept through.
+    schedule_started_at = models.DateTimeField(null=True, blank=True)
     # A rule the system owns (an archive's, say): not editable through the rule API.
     managed_by = models.CharField(max_length=100, blank=True)
     revision = models.PositiveIntegerField(default=1)
@@ -215,6 +221,7 @@ class RuleRevision(models.Model):
     number = models.PositiveIntegerField()
     event_pattern = models.JSONField()
     state = models.CharField(max_length=8, choices=RuleState.choices)
+    schedule_expression = models.CharField(max_length=256, blank=True)
     description = models.CharField(max_length=512, blank=True)
     targets = models.JSONField(default=list, blank=True)
     change = models.CharField(max_length=200)
@@ -233,6 +240,31 @@ class RuleRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} r{self.number}"
+
+
+class ScheduleTick(models.Model):
+    """One firing of a scheduled rule. The row is inserted, under its unique (rule, tick_at), in
+    the transaction that stores the tick's event and deliveries: however many firers run, one
+    commits it; one that dies first leaves nothing, and the tick is fired again."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="ticks")
+    tick_at = models.DateTimeField()
+    # Earlier ticks of the same schedule that were due while nothing fired (all down), and were
+    # not fired: the policy is to fire the latest missed tick once.
+    missed_before = models.PositiveIntegerField(default=0)
+    # No foreign key: the retention purge removes events, the tick's record stays.
+    event_id = models.UUIDField(null=True, blank=True)
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["rule_id", "-tick_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "tick_at"], name="schedule_tick_unique"),
+        ]
+        indexes = [models.Index(fields=["event_id"], name="schedule_tick_event")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} @ {self.tick_at.isoformat()}"
 
 
 class TargetKind(models.TextChoices):

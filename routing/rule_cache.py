@@ -83,8 +83,10 @@ def forget_compiled_buses() -> None:
 def _refresh(compiled: CompiledBus, version: int) -> None:
     live = {
         rule_id: revision
+        # Scheduled rules match no events: they fire on their own (routing.schedules).
         for rule_id, revision in Rule.objects.filter(
-            bus_id=compiled.bus_id, deleted_at__isnull=True, state=RuleState.ENABLED
+            bus_id=compiled.bus_id, deleted_at__isnull=True, state=RuleState.ENABLED,
+            schedule_expression="",
         ).values_list("id", "revision")
     }
     stale = [rule_id for rule_id, rule in compiled.rules.items()
@@ -104,7 +106,7 @@ def _add_rules(compiled: CompiledBus, rule_ids: list[int]) -> None:
         rule_id=OuterRef("pk"), number=OuterRef("revision")
     ).values("id")[:1]
     rules = Rule.objects.filter(
-        pk__in=rule_ids, deleted_at__isnull=True, state=RuleState.ENABLED
+        pk__in=rule_ids, deleted_at__isnull=True, state=RuleState.ENABLED, schedule_expression=""
     ).annotate(revision_id=Subquery(current_revision))
     targets: dict[int, list[CompiledTarget]] = {}
     for target in Target.objects.filter(rule_id__in=rule_ids, deleted_at__isnull=True):

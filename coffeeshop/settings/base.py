@@ -210,3 +210,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Scheduled rules: how often beat looks for due ticks (AWS promises a minute's precision), and
+# the length of a schedule's "minute" (tests shorten it so that rate(1 minute) ticks quickly).
+ROUTING_SCHEDULE_POLL_SECONDS = float(env_str("ROUTING_SCHEDULE_POLL_SECONDS", "5"))
+ROUTING_SCHEDULE_MINUTE_SECONDS = float(env_str("ROUTING_SCHEDULE_MINUTE_SECONDS", "60"))

@@ -146,21 +146,15 @@ def delete_event_bus(params: Params, caller: AwsCaller) -> Output:
 # Rules -----------------------------------------------------------------------------------------
 
 def put_rule_action(params: Params, caller: AwsCaller) -> Output:
-    params.refuse("ScheduleExpression",
-                  why="rules match event patterns; there are no scheduled rules.")
     params.refuse("Tags", why=NO_TAGS)
     bus_name = _bus_name(params)
     caller.require_bus(bus_name)
-    pattern = params.string("EventPattern")
-    if pattern is None:
-        raise ValidationError("Parameter EventPattern is required: rules here match event "
-                              "patterns (ScheduleExpression is not supported).",
-                              field="EventPattern")
     # RoleArn is accepted and ignored: there is no IAM here, the bus delivers as itself.
     rule = rule_put(
         bus_name=bus_name,
         name=params.required_string("Name"),
-        event_pattern=pattern,
+        event_pattern=params.string("EventPattern"),
+        schedule_expression=params.string("ScheduleExpression") or "",
         state=params.string("State") or RuleState.ENABLED,
         description=params.string("Description") or "",
         actor=_actor(caller),

@@ -42,7 +42,8 @@ def rule_shape(rule: Rule) -> dict[str, Any]:
     return compact({
         "Name": rule.name,
         "Arn": rule.arn,
-        "EventPattern": pattern_text(rule.event_pattern),
+        "EventPattern": None if rule.schedule_expression else pattern_text(rule.event_pattern),
+        "ScheduleExpression": rule.schedule_expression,
         "State": rule.state,
         "Description": rule.description,
         "ManagedBy": rule.managed_by,

@@ -22,6 +22,7 @@ from routing.models import (
     DeliveryStatus,
     Event,
     PendingRoute,
+    ScheduleTick,
     TargetKind,
 )
 
@@ -162,7 +163,7 @@ def event_trace(event_id: str | uuid.UUID) -> dict[str, Any]:
             "deleted": rule.deleted_at is not None,
         })
     delivery_data = [_delivery_data(delivery) for delivery in delivery_rows]
-    return {
+    trace = {
         "event_id": str(event.pk),
         "status": _trace_status(pending is not None, delivery_data),
         "event": event.envelope(),
@@ -183,6 +184,21 @@ def event_trace(event_id: str | uuid.UUID) -> dict[str, Any]:
         "deliveries": delivery_data,
         "archives": sorted(entry.archive.name for entry in event.archive_entries.all()),
     }
+    schedule = _schedule_data(event)
+    if schedule is not None:
+        trace["schedule"] = schedule
+    return trace
+
+
+def _schedule_data(event: Event) -> dict[str, Any] | None:
+    """The tick a scheduled rule's event fired for; one more query, for those events only."""
+    if (event.source, event.detail_type) != ("aws.events", "Scheduled Event"):
+        return None
+    tick = ScheduleTick.objects.select_related("rule").filter(event_id=event.pk).first()
+    if tick is None:
+        return None
+    return {"rule": tick.rule.name, "tick_at": _iso(tick.tick_at),
+            "late": tick.missed_before > 0, "missed_before": tick.missed_before}
 
 
 @dataclass(frozen=True)

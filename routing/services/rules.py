@@ -41,6 +41,7 @@ from routing.models import (
     target_id_validator,
 )
 from routing.patterns import InvalidPatternError, compile_pattern
+from routing.schedules.expressions import InvalidScheduleExpression, parse_expression
 from routing.transform import InvalidTargetInputError, TargetInput
 
 
@@ -160,6 +161,7 @@ def _record_revision(rule: Rule, *, change: str, actor: Actor, deleted: bool = F
         number=rule.revision,
         event_pattern=rule.event_pattern,
         state=rule.state,
+        schedule_expression=rule.schedule_expression,
         description=rule.description,
         targets=targets,
         change=change[:200],
@@ -172,7 +174,7 @@ def _record_revision(rule: Rule, *, change: str, actor: Actor, deleted: bool = F
 def _next_revision(rule: Rule, *, change: str, actor: Actor, deleted: bool = False) -> None:
     rule.revision += 1
     rule.save(update_fields=["event_pattern", "state", "description", "revision", "deleted_at",
-                             "updated_at"])
+                             "schedule_expression", "schedule_started_at", "updated_at"])
     _record_revision(rule, change=change, actor=actor, deleted=deleted)
     _bump_rules_version(rule.bus)
 
@@ -187,6 +189,37 @@ def rule_get(*, bus_name: str, name: str) -> Rule:
             from None
 
 
+def _pattern_or_schedule(bus_name: str, event_pattern: Any,
+                         schedule_expression: str) -> tuple[dict[str, Any], str]:
+    """A rule matches a pattern or fires on a schedule (then its stored pattern is {})."""
+    if not schedule_expression:
+        if event_pattern is None:
+            raise ValidationError(
+                "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+                field="EventPattern")
+        return parse_event_pattern(event_pattern), ""
+    if event_pattern is not None:
+        raise ValidationError("A rule here has an EventPattern or a ScheduleExpression, not "
+                              "both (see docs/schedules.md).", field="ScheduleExpression")
+    if bus_name != DEFAULT_BUS_NAME:
+        raise ValidationError("ScheduleExpression is supported only on the default event bus.",
+                              field="ScheduleExpression")
+    try:
+        parse_expression(schedule_expression)
+    except InvalidScheduleExpression as error:
+        raise ValidationError(str(error), field="ScheduleExpression") from None
+    return {}, schedule_expression
+
+
+def _schedule_restart(rule: Rule, *, was_enabled: bool, old_expression: str) -> None:
+    """A schedule counts its ticks from when it was last started, changed or enabled again."""
+    if not rule.schedule_expression:
+        rule.schedule_started_at = None
+    elif (rule.schedule_expression != old_expression or rule.schedule_started_at is None
+          or (not was_enabled and rule.state == RuleState.ENABLED)):
+        rule.schedule_started_at = timezone.now()
+
+
 def rule_put(
     *,
     bus_name: str,
@@ -197,8 +230,9 @@ def rule_put(
     description: str = "",
     managed_by: str = "",
     expected_revision: int | None = None,
+    schedule_expression: str = "",
 ) -> Rule:
-    """PutRule: creates the rule, or replaces its pattern, state and description.
+    """PutRule: creates the rule, or replaces its pattern (or schedule), state and description.
 
     `expected_revision` guards an editor's save: the rule must still be at that revision (0: it
     must not exist yet), checked under the bus's lock, or ConcurrentModification is raised."""
@@ -208,7 +242,7 @@ def rule_put(
                               field="State")
     if len(description) > 512:
         raise ValidationError("Description is longer than 512 characters.", field="Description")
-    pattern = parse_event_pattern(event_pattern)
+    pattern, schedule = _pattern_or_schedule(bus_name, event_pattern, schedule_expression)
     with transaction.atomic():
         bus = EventBus.objects.select_for_update().filter(name=bus_name).first()
         if bus is None:
@@ -228,6 +262,8 @@ def rule_put(
             rule = Rule.objects.create(
                 bus=bus, name=name, event_pattern=pattern, state=state,
                 description=description, managed_by=managed_by, revision=1,
+                schedule_expression=schedule,
+                schedule_started_at=timezone.now() if schedule else None,
             )
             _record_revision(rule, change="created", actor=actor)
             _bump_rules_version(bus)
@@ -240,13 +276,17 @@ def rule_put(
         changes = [
             label for label, changed in (
                 ("pattern", rule.event_pattern != pattern),
+                ("schedule", rule.schedule_expression != schedule),
                 ("state", rule.state != state),
                 ("description", rule.description != description),
             ) if changed
         ]
         if not changes:
             return rule
+        was_enabled, old_expression = rule.state == RuleState.ENABLED, rule.schedule_expression
         rule.event_pattern, rule.state, rule.description = pattern, state, description
+        rule.schedule_expression = schedule
+        _schedule_restart(rule, was_enabled=was_enabled, old_expression=old_expression)
         _next_revision(rule, change="changed " + ", ".join(changes), actor=actor)
         return rule
 
@@ -273,7 +313,10 @@ def rule_set_state(*, rule: Rule, state: str, actor: Actor) -> Rule:
     with transaction.atomic():
         rule = _lock_live_rule(rule)
         if rule.state != state:
+            was_enabled = rule.state == RuleState.ENABLED
             rule.state = state
+            _schedule_restart(rule, was_enabled=was_enabled,
+                              old_expression=rule.schedule_expression)
             _next_revision(rule, change="enabled" if state == RuleState.ENABLED else "disabled",
                            actor=actor)
     return rule
@@ -300,9 +343,12 @@ def rule_restore_revision(*, rule: Rule, number: int, actor: Actor) -> Rule:
         raise NotFound(f"Rule {rule.name} has no revision {number}.", field="Revision") from None
     with transaction.atomic():
         rule = _lock_live_rule(rule)
+        was_enabled, old_expression = rule.state == RuleState.ENABLED, rule.schedule_expression
         rule.event_pattern = revision.event_pattern
         rule.state = revision.state
         rule.description = revision.description
+        rule.schedule_expression = revision.schedule_expression
+        _schedule_restart(rule, was_enabled=was_enabled, old_expression=old_expression)
         _next_revision(rule, change=f"restored revision {number}", actor=actor)
     return rule
 

@@ -306,10 +306,11 @@ def test_errors_are_botocores_modeled_exceptions(events: Any, recorder: Recorder
     with pytest.raises(events.exceptions.ClientError, match="Cannot delete event bus default"):
         events.delete_event_bus(Name="default")
     with pytest.raises(events.exceptions.ClientError,
-                       match="ScheduleExpression is not supported") as schedule:
-        events.put_rule(Name="nightly", ScheduleExpression="rate(1 day)")
+                       match="Parameter ScheduleExpression is not valid") as schedule:
+        events.put_rule(Name="nightly", ScheduleExpression="rate(1 days)")
     assert schedule.value.response["Error"]["Code"] == "ValidationException"
-    with pytest.raises(events.exceptions.ClientError, match="EventPattern is required"):
+    with pytest.raises(events.exceptions.ClientError,
+                       match=r"Parameter\(s\) EventPattern or ScheduleExpression must be"):
         events.put_rule(Name="nothing")
     with pytest.raises(events.exceptions.ClientError, match="Tags is not supported"):
         events.create_event_bus(Name="tagged", Tags=[{"Key": "team", "Value": "bar"}])
