@@ -34,6 +34,7 @@ from routing.models import (
     RuleState,
     ScheduleTick,
 )
+from routing.publishers import Publisher
 from routing.schedules.expressions import InvalidScheduleExpression, latest_fire_time
 from routing.services.publish import EventEntry, events_store
 
@@ -88,7 +89,7 @@ def scheduled_event_store(*, rule: Rule, tick_at: datetime) -> Event:
     says who published a scheduled event."""
     entry = EventEntry(source=SCHEDULED_SOURCE, detail_type=SCHEDULED_DETAIL_TYPE, detail={},
                        bus_name=rule.bus.name, resources=(rule.arn,), time=tick_at)
-    event = events_store(entries=[entry], published_by=f"scheduler:{rule.arn}")[0]
+    event = events_store(entries=[entry], publisher=Publisher.scheduler(rule.arn))[0]
     PendingRoute.objects.filter(event=event).delete()
     return event
 

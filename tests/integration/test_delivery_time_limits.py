@@ -14,6 +14,7 @@ from routing.models import AttemptOutcome, Delivery, DeliveryStatus
 from routing.services import put_events, route_events
 from tests.integration.test_bus_delivery import make_order_entry, wait_until, webhook_rule
 from tests.support.processes import CeleryWorker
+from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import ReceivedRequest, Reply, WebhookServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -31,7 +32,8 @@ def test_a_batch_cut_by_its_soft_time_limit_resends_nothing_that_succeeded(
     from coffeeshop.celery import app
 
     target = webhook_rule("slow-screen", webhook_server, "/screen", webhook_timeout_seconds=20.0)
-    published = put_events([make_order_entry(f"o-{n}") for n in range(8)], published_by="test")
+    published = put_events([make_order_entry(f"o-{n}") for n in range(8)],
+                           publisher=TEST_PUBLISHER)
     route_events([entry["EventId"] for entry in published.entries])
     dispatch.flush()
     app.control.purge()  # only the database remembers these deliveries now

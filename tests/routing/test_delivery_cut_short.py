@@ -29,6 +29,7 @@ from routing.services import (
     targets_put,
 )
 from routing.services.delivery import deliveries_attempt
+from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,8 @@ def five_deliveries(default_bus: EventBus, actor: Actor, handler: Handler) -> li
     rule = rule_put(bus_name="default", name="cut", event_pattern={"source": ["shop"]},
                     actor=actor)
     targets_put(rule=rule, actor=actor, targets=[TargetSpec("cut", "handler", "tests.cut")])
-    events = [event_publish(source="shop", detail_type="T", detail={"n": n}) for n in range(5)]
+    events = [event_publish(publisher=TEST_PUBLISHER, source="shop", detail_type="T",
+                             detail={"n": n}) for n in range(5)]
     result = route_events([str(event.pk) for event in events])
     assert len(result.deliver_now) == 5
     return list(result.deliver_now)
@@ -147,7 +149,8 @@ def test_the_sweeper_sends_webhooks_one_per_message_and_fast_targets_in_batches(
         TargetSpec("screen", "webhook", "http://127.0.0.1:9/screen"),
         TargetSpec("cut", "handler", "tests.cut"),
     ])
-    events = [event_publish(source="shop", detail_type="T", detail={"n": n}) for n in range(3)]
+    events = [event_publish(publisher=TEST_PUBLISHER, source="shop", detail_type="T",
+                             detail={"n": n}) for n in range(3)]
     route_events([str(event.pk) for event in events])
     Delivery.objects.update(enqueued_at=timezone.now() - timedelta(minutes=1))
 

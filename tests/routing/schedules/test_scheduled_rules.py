@@ -10,6 +10,7 @@ from routing.models import EventBus, Rule, RuleState
 from routing.services import Actor, bus_create, rule_put, rule_restore_revision, rule_set_state
 from routing.services.matching import route_events
 from routing.services.publish import event_publish
+from tests.support.publishers import TEST_PUBLISHER
 
 
 def test_a_scheduled_rule_is_stored_with_its_expression(default_bus: EventBus,
@@ -60,7 +61,8 @@ def test_scheduled_rules_match_no_published_event(default_bus: EventBus, actor: 
     rule = rule_put(bus_name="default", name="tick", event_pattern=None,
                     schedule_expression="rate(5 minutes)", actor=actor)
     targets_put(rule=rule, targets=[TargetSpec("r", "handler", "tests.recorder")], actor=actor)
-    event = event_publish(source="shop", detail_type="Anything", detail={})
+    event = event_publish(publisher=TEST_PUBLISHER, source="shop", detail_type="Anything",
+                          detail={})
     assert route_events([str(event.pk)]).deliveries == 0
 
 
