@@ -3,13 +3,16 @@
 import os
 
 from celery import Celery
-from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffeeshop.settings.local")
 
 app = Celery("coffeeshop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# How often beat looks for scheduled rules' due ticks (AWS promises a minute's precision). Read
+# from the environment, not Django's settings, which must not be loaded at import.
+SCHEDULE_POLL_SECONDS = float(os.environ.get("ROUTING_SCHEDULE_POLL_SECONDS", "5"))
 
 app.conf.beat_schedule = {
     "routing-sweep": {
@@ -37,8 +40,8 @@ app.conf.beat_schedule = {
     # Scheduled rules' due ticks are fired (each claimed once, whichever beat sent the task).
     "routing-fire-schedules": {
         "task": "routing.fire_schedules",
-        "schedule": settings.ROUTING_SCHEDULE_POLL_SECONDS,
-        "options": {"expires": settings.ROUTING_SCHEDULE_POLL_SECONDS},
+        "schedule": SCHEDULE_POLL_SECONDS,
+        "options": {"expires": SCHEDULE_POLL_SECONDS},
     },
     # Orders whose wait deadline passed are timed out (deadlines live in the database).
     "orders-time-out-overdue": {

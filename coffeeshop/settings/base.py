@@ -210,7 +210,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-# Scheduled rules: how often beat looks for due ticks (AWS promises a minute's precision), and
-# the length of a schedule's "minute" (tests shorten it so that rate(1 minute) ticks quickly).
-ROUTING_SCHEDULE_POLL_SECONDS = float(env_str("ROUTING_SCHEDULE_POLL_SECONDS", "5"))
+# Scheduled rules: the length of a schedule's "minute" (tests shorten it so that rate(1 minute)
+# ticks quickly). Beat's poll, ROUTING_SCHEDULE_POLL_SECONDS, is read by coffeeshop/celery.py.
 ROUTING_SCHEDULE_MINUTE_SECONDS = float(env_str("ROUTING_SCHEDULE_MINUTE_SECONDS", "60"))
