@@ -109,6 +109,7 @@ async def refused(path: str, cookie: str | None = None) -> int | None:
     assert await socket.connect(), f"{path} refused during the handshake"
     closing = await socket.communicator.receive_output(timeout=5)
     assert closing["type"] == "websocket.close", f"{path} accepted a socket it should refuse"
+    await socket.close()  # the consumer ends (and lets go of its database connection)
     code: int = closing["code"]
     return code
 

@@ -72,6 +72,7 @@ async def close_code_of(communicator: WebsocketCommunicator) -> int:
     assert connected, "refused during the handshake: the browser would see 1006, not a code"
     closing = await communicator.receive_output(timeout=5)
     assert closing["type"] == "websocket.close", closing
+    await communicator.disconnect()  # the consumer ends (and lets go of its database connection)
     code: int = closing["code"]
     return code
 
@@ -146,6 +147,7 @@ async def test_bad_filters_are_explained_then_the_socket_closes() -> None:
     assert message["field"] == "field"
     assert "path = value" in message["message"]
     assert (await tail.receive_output(timeout=2))["type"] == "websocket.close"
+    await tail.disconnect()  # or the consumer's channel-layer read outlives the test's loop
 
 
 @pytest.mark.django_db
