@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -22,6 +23,21 @@ LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 Caller = TypeVar("Caller", ApiKey, AwsCredential)
+
+
+@dataclass(frozen=True)
+class CallerScope:
+    """What an outside caller (an API key or an AWS credential) was given: the buses it may use
+    (None: every bus). Whatever its buses, it creates only targets that stay inside them:
+    webhooks and bus targets to those buses. Handler and Channels targets are the project's."""
+
+    bus_names: frozenset[str] | None = None
+
+    def may_use_bus(self, bus_name: str) -> bool:
+        return self.bus_names is None or bus_name in self.bus_names
+
+    def describe_buses(self) -> str:
+        return "every bus" if self.bus_names is None else ", ".join(sorted(self.bus_names))
 
 
 def caller_name_check(name: str, *, what: str) -> None:
