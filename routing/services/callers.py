@@ -20,7 +20,7 @@ from routing.models import ApiKey, AwsCredential, EventBus
 # plenty, and it keeps a busy publisher from writing to the caller's row on every request.
 LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 Caller = TypeVar("Caller", ApiKey, AwsCredential)
 
@@ -41,7 +41,7 @@ class CallerScope:
 
 
 def caller_name_check(name: str, *, what: str) -> None:
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise ValidationError(
             f"{what} name is 1-100 characters: letters, digits, '.', '-' and '_', starting "
             "with a letter or digit.",
