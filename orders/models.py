@@ -18,7 +18,7 @@ from django.db.models import Q
 from orders.workflow import CancelledBy, OrderState, TimeoutCause, WaitKind
 
 shop_slug_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9-]{0,39}$",
+    r"\A[a-z0-9][a-z0-9-]{0,39}\Z",
     "Shop ids are 1-40 characters: lower-case letters, digits and '-'.",
 )
 

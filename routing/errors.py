@@ -45,6 +45,13 @@ class ConcurrentModification(RoutingError):
     http_status = 409
 
 
+class AccessDenied(RoutingError):
+    """The caller was not given what it asks for: a bus, or a kind of target."""
+
+    code = "AccessDeniedException"
+    http_status = 403
+
+
 class LimitExceeded(RoutingError):
     code = "LimitExceededException"
 

@@ -23,15 +23,15 @@ ACCOUNT_ID = "000000000000"
 MAX_TARGETS_PER_RULE = 5
 
 bus_name_validator = RegexValidator(
-    r"^[/\.\-_A-Za-z0-9]{1,256}$",
+    r"\A[/\.\-_A-Za-z0-9]{1,256}\Z",
     "Bus names are 1-256 characters: letters, digits, '.', '-', '_' and '/'.",
 )
 rule_name_validator = RegexValidator(
-    r"^[\.\-_A-Za-z0-9]{1,64}$",
+    r"\A[\.\-_A-Za-z0-9]{1,64}\Z",
     "Rule names are 1-64 characters: letters, digits, '.', '-' and '_'.",
 )
 target_id_validator = RegexValidator(
-    r"^[\.\-_A-Za-z0-9]{1,64}$",
+    r"\A[\.\-_A-Za-z0-9]{1,64}\Z",
     "Target ids are 1-64 characters: letters, digits, '.', '-' and '_'.",
 )
 

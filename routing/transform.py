@@ -469,7 +469,7 @@ def _validate_transformer(transformer: InputTransformer, target_id: str | None) 
                 "are reserved.",
                 field=paths_field,
             )
-        if not 1 <= len(key) <= MAX_PATHS_MAP_KEY_LENGTH or not _PATHS_MAP_KEY_RE.match(key):
+        if not 1 <= len(key) <= MAX_PATHS_MAP_KEY_LENGTH or not _PATHS_MAP_KEY_RE.fullmatch(key):
             raise InvalidTargetInputError(
                 f"1 validation error detected: Value {key!r} at '{paths_field}'"
                 f"{_for(target_id)} failed to satisfy constraint: Map keys must satisfy "
@@ -833,7 +833,7 @@ def _group_name_problem(name: str) -> str | None:
         return "it is empty"
     if len(name) >= MAX_GROUP_NAME_LENGTH:
         return f"it is {len(name)} characters long (the limit is {MAX_GROUP_NAME_LENGTH - 1})"
-    if not _GROUP_NAME_RE.match(name):
+    if not _GROUP_NAME_RE.fullmatch(name):
         return (
             "Channels group names contain only ASCII alphanumerics, hyphens, underscores or periods"
         )
@@ -850,7 +850,7 @@ def validate_group_template(template: str) -> None:
     parts = _group_parts(template)
     literal = "".join(part for part in parts if isinstance(part, str))
     fields = len(parts) // 2
-    if literal and not _GROUP_NAME_RE.match(literal):
+    if literal and not _GROUP_NAME_RE.fullmatch(literal):
         raise GroupNameError(
             f"Group name template {template!r} is invalid: Channels group names contain only "
             "ASCII alphanumerics, hyphens, underscores or periods."

@@ -18,7 +18,7 @@ from routing.aws.auth import AwsCaller
 from routing.aws.errors import AccessDenied, ManagedRule
 from routing.aws.params import Params, decode_next_token, encode_next_token
 from routing.errors import NotFound, RoutingError, ValidationError
-from routing.models import DEFAULT_BUS_NAME, Archive, Replay, Rule, RuleState, TargetKind
+from routing.models import DEFAULT_BUS_NAME, Archive, Replay, Rule, RuleState
 from routing.services import (
     Actor,
     TargetSpec,
@@ -56,7 +56,7 @@ NO_KMS = "events are stored by the bus's own database, not encrypted with a KMS 
 
 
 def _actor(caller: AwsCaller) -> Actor:
-    return Actor(label=caller.label)
+    return Actor.for_caller(caller.label, bus_names=caller.bus_names)
 
 
 def _bus_name(params: Params, member: str = "EventBusName") -> str:
@@ -222,14 +222,6 @@ def _failed_entries(failures: list[TargetFailure]) -> dict[str, Any]:
             "FailedEntries": [shapes.compact(failure.as_aws()) for failure in failures]}
 
 
-def _bus_target_failure(spec: TargetSpec, caller: AwsCaller) -> TargetFailure | None:
-    if spec.kind == TargetKind.BUS and not caller.may_use_bus(spec.address):
-        return TargetFailure(spec.target_id, AccessDenied.code,
-                             f"This credential may not send events to event bus "
-                             f"{spec.address}.")
-    return None
-
-
 def put_targets(params: Params, caller: AwsCaller) -> Output:
     rule = _live_rule(params, caller, "Rule")
     entries = params.structures("Targets", required=True, max_items=MAX_TARGETS_PER_CALL) or []
@@ -244,11 +236,7 @@ def put_targets(params: Params, caller: AwsCaller) -> Output:
         except RoutingError as error:
             failures[position] = TargetFailure(target_id, error.code, error.message)
             continue
-        refused = _bus_target_failure(spec, caller)
-        if refused is not None:
-            failures[position] = refused
-        else:
-            specs.append((position, spec))
+        specs.append((position, spec))
     if specs:
         with _managed_rule_errors(rule):
             refused_by_bus = targets_put(rule=rule, targets=[spec for _, spec in specs],

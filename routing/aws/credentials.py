@@ -38,7 +38,7 @@ ACCESS_KEY_PREFIX = "CSAK"
 ACCESS_KEY_RANDOM_CHARS = 16
 SECRET_BYTES = 30
 
-_ACCESS_KEY_RE = re.compile(r"^[A-Z0-9]{16,128}$")
+_ACCESS_KEY_RE = re.compile(r"[A-Z0-9]{16,128}")
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
@@ -131,7 +131,7 @@ def awscredential_list() -> QuerySet[AwsCredential]:
 
 def awscredential_find(access_key_id: str) -> AwsCredential | None:
     """The live credential with this access key id, with its buses prefetched; None if none."""
-    if not _ACCESS_KEY_RE.match(access_key_id):
+    if not _ACCESS_KEY_RE.fullmatch(access_key_id):
         return None
     return (AwsCredential.objects.prefetch_related("buses")
             .filter(access_key_id=access_key_id, revoked_at__isnull=True).first())

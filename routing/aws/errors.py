@@ -4,7 +4,9 @@ InternalException is a 500, which AWS SDKs retry."""
 
 from __future__ import annotations
 
-from routing.errors import RoutingError
+from routing.errors import AccessDenied, RoutingError
+
+__all__ = ["AccessDenied"]  # the bus's own refusal, which the AWS protocol shares
 
 # The messages AWS itself sends, so that code matching on them keeps working.
 UNRECOGNIZED_CLIENT_MESSAGE = "The security token included in the request is invalid."
@@ -38,10 +40,6 @@ class InvalidSignature(RoutingError):
 
 class UnrecognizedClient(RoutingError):
     code = "UnrecognizedClientException"
-
-
-class AccessDenied(RoutingError):
-    code = "AccessDeniedException"
 
 
 class UnknownOperation(RoutingError):

@@ -68,7 +68,18 @@ class Params:
             return None
         if not isinstance(value, str):
             raise self._wrong_type(name, "a string")
+        self._refuse_nul(name, value)
         return value
+
+    def _refuse_nul(self, name: str, value: str) -> None:
+        # No stored text can hold NUL (PostgreSQL refuses it even in a query), so a member
+        # that carries one names nothing and describes nothing: refused here, for every action.
+        if "\x00" in value:
+            raise ValidationError(
+                f"Value at '{_member_path(self._where(name))}' is not valid: it holds a NUL "
+                "character.",
+                field=self._where(name),
+            )
 
     def required_string(self, name: str) -> str:
         value = self.string(name, required=True)
@@ -144,6 +155,8 @@ class Params:
         values = self.items(name, required=required, max_items=max_items)
         if values is not None and not all(isinstance(value, str) for value in values):
             raise self._wrong_type(name, "a list of strings")
+        for value in values or ():
+            self._refuse_nul(name, value)
         return values
 
     def structures(self, name: str, *, required: bool = False, max_items: int | None = None

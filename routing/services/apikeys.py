@@ -30,7 +30,7 @@ KEY_SCHEME = "cs"
 PREFIX_HEX_CHARS = 12
 SECRET_BYTES = 32
 MAX_KEY_LENGTH = 200
-_KEY_RE = re.compile(rf"^{KEY_SCHEME}_([0-9a-f]{{8,16}})_([A-Za-z0-9_-]{{32,}})$")
+_KEY_RE = re.compile(rf"{KEY_SCHEME}_([0-9a-f]{{8,16}})_([A-Za-z0-9_-]{{32,}})")
 
 
 def hash_key(raw_key: str) -> str:
@@ -77,7 +77,7 @@ def apikey_revoke(*, name: str) -> ApiKey:
 
 def apikey_authenticate(raw_key: str) -> ApiKey | None:
     """The live key `raw_key` is, with its buses prefetched; None if it is not one."""
-    match = _KEY_RE.match(raw_key) if len(raw_key) <= MAX_KEY_LENGTH else None
+    match = _KEY_RE.fullmatch(raw_key) if len(raw_key) <= MAX_KEY_LENGTH else None
     if match is None:
         return None
     key = ApiKey.objects.prefetch_related("buses").filter(prefix=match.group(1)).first()

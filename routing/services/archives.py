@@ -47,8 +47,8 @@ from routing.services.rules import Actor, parse_event_pattern
 
 logger = logging.getLogger(__name__)
 
-ARCHIVE_NAME_RE = re.compile(r"^[\.\-_A-Za-z0-9]{1,48}$")
-REPLAY_NAME_RE = re.compile(r"^[\.\-_A-Za-z0-9]{1,64}$")
+ARCHIVE_NAME_RE = re.compile(r"[\.\-_A-Za-z0-9]{1,48}")
+REPLAY_NAME_RE = re.compile(r"[\.\-_A-Za-z0-9]{1,64}")
 MAX_DESCRIPTION_LENGTH = 512
 MAX_RETENTION_DAYS = 2_147_483_647
 # EventBridge lets ten replays be starting or running at once (per account and region).
@@ -130,7 +130,7 @@ def archive_create(
     actor: Actor,
 ) -> Archive:
     """CreateArchive. With no pattern the archive keeps every event of the bus."""
-    if not isinstance(name, str) or not ARCHIVE_NAME_RE.match(name):
+    if not isinstance(name, str) or not ARCHIVE_NAME_RE.fullmatch(name):
         raise ValidationError(
             "Archive names are 1-48 characters: letters, digits, '.', '-' and '_'.",
             field="ArchiveName",
@@ -299,7 +299,7 @@ def replay_start(
     The window is [event_start_time, event_end_time) on each event's own `time`. As in
     EventBridge, the destination must be the archive's own bus; `filter_rule_names` (names or
     ARNs of rules on it) limits which rules see the replayed events; none means every rule."""
-    if not isinstance(name, str) or not REPLAY_NAME_RE.match(name):
+    if not isinstance(name, str) or not REPLAY_NAME_RE.fullmatch(name):
         raise ValidationError(
             "Replay names are 1-64 characters: letters, digits, '.', '-' and '_'.",
             field="ReplayName",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -20,13 +21,28 @@ from routing.sources import reserved_overlap, source_pattern_check
 # plenty, and it keeps a busy publisher from writing to the caller's row on every request.
 LAST_USED_WRITE_INTERVAL = timedelta(seconds=60)
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 Caller = TypeVar("Caller", ApiKey, AwsCredential)
 
 
+@dataclass(frozen=True)
+class CallerScope:
+    """What an outside caller (an API key or an AWS credential) was given: the buses it may use
+    (None: every bus). Whatever its buses, it creates only targets that stay inside them:
+    webhooks and bus targets to those buses. Handler and Channels targets are the project's."""
+
+    bus_names: frozenset[str] | None = None
+
+    def may_use_bus(self, bus_name: str) -> bool:
+        return self.bus_names is None or bus_name in self.bus_names
+
+    def describe_buses(self) -> str:
+        return "every bus" if self.bus_names is None else ", ".join(sorted(self.bus_names))
+
+
 def caller_name_check(name: str, *, what: str) -> None:
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise ValidationError(
             f"{what} name is 1-100 characters: letters, digits, '.', '-' and '_', starting "
             "with a letter or digit.",

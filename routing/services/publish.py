@@ -219,7 +219,9 @@ def entry_from_put_events(raw: Any) -> EventEntry:
 
 
 def _buses_by_name(names: Iterable[str]) -> dict[str, EventBus]:
-    return {bus.name: bus for bus in EventBus.objects.filter(name__in=set(names))}
+    # A name holding NUL names no bus (and PostgreSQL refuses it even in a query).
+    wanted = {name for name in names if "\x00" not in name}
+    return {bus.name: bus for bus in EventBus.objects.filter(name__in=wanted)}
 
 
 def events_store(

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from routing import netpolicy
 from routing.errors import (
+    AccessDenied,
     AlreadyExists,
     ConcurrentModification,
     InvalidEventPattern,
@@ -42,19 +43,38 @@ from routing.models import (
 )
 from routing.patterns import InvalidPatternError, compile_pattern
 from routing.schedules.expressions import InvalidScheduleExpression, parse_expression
+from routing.services.callers import CallerScope
 from routing.transform import InvalidTargetInputError, TargetInput
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who made a change, for revisions and audit: a user, an API key or the system."""
+    """Who made a change, for revisions and audit: a user, an API key or the system.
+
+    `scope` is what an outside caller (API key, AWS credential) was given, and the services
+    hold it to that; None is the project itself or a staff user, who may use every target kind.
+    """
 
     label: str
     user: AbstractBaseUser | None = None
+    scope: CallerScope | None = None
 
     @classmethod
     def system(cls, what: str = "system") -> Actor:
         return cls(label=what)
+
+    @classmethod
+    def for_caller(cls, label: str, *, bus_names: frozenset[str] | None) -> Actor:
+        return cls(label=label, scope=CallerScope(bus_names=bus_names))
+
+    def require_bus(self, bus_name: str) -> None:
+        """AccessDenied unless this actor may use the bus."""
+        if self.scope is not None and not self.scope.may_use_bus(bus_name):
+            raise AccessDenied(
+                f"This caller may not use event bus {bus_name}; it may use "
+                f"{self.scope.describe_buses()}.",
+                field="EventBusName",
+            )
 
     @classmethod
     def for_user(cls, user: AbstractBaseUser | AnonymousUser) -> Actor:
@@ -242,6 +262,7 @@ def rule_put(
                               field="State")
     if len(description) > 512:
         raise ValidationError("Description is longer than 512 characters.", field="Description")
+    actor.require_bus(bus_name)
     pattern, schedule = _pattern_or_schedule(bus_name, event_pattern, schedule_expression)
     with transaction.atomic():
         bus = EventBus.objects.select_for_update().filter(name=bus_name).first()
@@ -409,6 +430,31 @@ def _webhook_host_validate(host: str, shown: str) -> None:
         )
 
 
+# The project's own: a handler acts inside the shop, a Channels group reaches its pages.
+SYSTEM_TARGET_KINDS = frozenset({TargetKind.HANDLER, TargetKind.CHANNELS})
+
+
+def target_access_check(spec: TargetSpec, *, actor: Actor) -> None:
+    """AccessDenied, naming the target, for one the actor may not create: an outside caller
+    creates only webhooks and bus targets to buses it may use."""
+    scope = actor.scope
+    if scope is None:
+        return
+    if spec.kind in SYSTEM_TARGET_KINDS:
+        raise AccessDenied(
+            f"Target {spec.target_id} ({spec.kind} {spec.address}) is refused: {spec.kind} "
+            "targets belong to the project itself (its own rules, or staff in the dashboard); "
+            "an API caller may create webhook targets and bus targets to its own buses.",
+            field="Address",
+        )
+    if spec.kind == TargetKind.BUS and not scope.may_use_bus(spec.address):
+        raise AccessDenied(
+            f"Target {spec.target_id} (bus {spec.address}) is refused: this caller may not "
+            f"send events to event bus {spec.address}; it may use {scope.describe_buses()}.",
+            field="Address",
+        )
+
+
 def target_validate(spec: TargetSpec, bus: EventBus) -> None:
     """Raises ValidationError (naming the field) for a target the bus would refuse."""
     _check(target_id_validator, spec.target_id, "Id")
@@ -469,16 +515,19 @@ class TargetFailure:
 
 
 def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> list[TargetFailure]:
-    """PutTargets: adds or replaces targets by Id; each bad one fails alone."""
+    """PutTargets: adds or replaces targets by Id; each bad one (or one the actor may not
+    create) fails alone. A rule on a bus the actor may not use refuses the whole call."""
     failures: list[TargetFailure] = []
     with transaction.atomic():
         rule = _lock_live_rule(rule)
+        actor.require_bus(rule.bus.name)
         live = {t.target_id: t for t in rule.targets.filter(deleted_at__isnull=True)}
         changed = False
         for spec in targets:
             try:
+                target_access_check(spec, actor=actor)
                 target_validate(spec, rule.bus)
-            except ValidationError as error:
+            except (AccessDenied, ValidationError) as error:
                 failures.append(TargetFailure(spec.target_id, error.code, error.message))
                 continue
             is_new = spec.target_id not in live

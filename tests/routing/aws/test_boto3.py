@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from routing.aws.actions import ACTIONS
-from routing.aws.arns import DEAD_LETTER_ARN
+from routing.aws.arns import DEAD_LETTER_ARN, target_spec_from_aws
+from routing.aws.params import Params
 from routing.handlers import registered_handler_names
 from routing.models import ACCOUNT_ID, Event, Rule, Target, region
 from routing.patterns import InvalidPatternError, compile_pattern
-from routing.services import Actor, rule_put
+from routing.services import Actor, rule_put, targets_put
 from tests.routing.aws import shape_check
 from tests.routing.aws.conftest import Recorder
 
@@ -81,10 +82,19 @@ def test_every_action_round_trips_in_botocores_shapes(events: Any, recorder: Rec
     if handler is not None:
         targets.append({"Id": "handler", "Arn": f"arn:coffeeshop:handler:::{handler}"})
     put = events.put_targets(Rule="barista", EventBusName="orders", Targets=targets)
-    assert put["FailedEntryCount"] == 1
-    [failed] = put["FailedEntries"]
-    assert (failed["TargetId"], failed["ErrorCode"]) == ("lambda", "ValidationException")
-    assert "arn:coffeeshop:handler:::NAME" in failed["ErrorMessage"]
+    failed = {entry["TargetId"]: entry for entry in put["FailedEntries"]}
+    assert put["FailedEntryCount"] == len(failed) == (3 if handler is not None else 2)
+    assert failed["lambda"]["ErrorCode"] == "ValidationException"
+    assert "arn:coffeeshop:handler:::NAME" in failed["lambda"]["ErrorMessage"]
+    # Handler and Channels targets are the project's own, even for a credential with every bus:
+    # the project (or staff) puts them, and ListTargetsByRule still shows them in AWS's shape.
+    assert failed["live"]["ErrorCode"] == "AccessDeniedException"
+    system_made = [target_spec_from_aws(Params(targets[1], "Targets"))]
+    if handler is not None:
+        assert failed["handler"]["ErrorCode"] == "AccessDeniedException"
+        system_made.append(target_spec_from_aws(Params(targets[-1], "Targets")))
+    assert not targets_put(rule=Rule.objects.get(name="barista"), targets=system_made,
+                           actor=Actor.system("test"))
     listed_targets = {t["Id"]: t for t in events.list_targets_by_rule(
         Rule="barista", EventBusName="orders")["Targets"]}
     expected = {t["Id"]: t for t in targets if t["Id"] != "lambda"}
