@@ -26,6 +26,7 @@ from tests.orders.test_consumers import (
     user_cookie,
 )
 from tests.orders.test_live_support import make_customer, make_shop, make_user
+from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("thread_connections_closed")]
@@ -81,7 +82,7 @@ def delivery_context(event: dict[str, Any]) -> DeliveryContext:
     return DeliveryContext(
         event=event, event_id=event["id"], bus_name="default", rule_name="to-customer",
         rule_arn="arn:aws:events:local:000000000000:rule/to-customer", target_id="t1",
-        delivery_id=str(uuid.uuid4()), attempt=1,
+        delivery_id=str(uuid.uuid4()), attempt=1, publisher=TEST_PUBLISHER,
     )
 
 

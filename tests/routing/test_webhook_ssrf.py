@@ -23,6 +23,7 @@ from routing.models import EventBus, Rule, Target, TargetKind
 from routing.services import Actor, rule_put
 from routing.targets import webhook
 from routing.targets.base import AttemptFailure, DeliveryContext
+from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import Reply, WebhookServer
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +92,8 @@ def stored_target(rule: Rule, address: str, *, timeout: float = 1.0) -> Target:
 
 def context() -> DeliveryContext:
     return DeliveryContext(event={}, event_id="e1", bus_name="default", rule_name="hooks",
-                           rule_arn="arn:rule", target_id="hook", delivery_id="d1", attempt=1)
+                           rule_arn="arn:rule", target_id="hook", delivery_id="d1", attempt=1,
+                           publisher=TEST_PUBLISHER)
 
 
 def send(target: Target) -> int | None:
