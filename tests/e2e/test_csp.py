@@ -25,6 +25,7 @@ from routing.models import Event, Rule
 from routing.services import Actor, TargetSpec, event_publish, replay_start, rule_put, targets_put
 from tests.orders.test_live_support import TEST_PASSWORD, make_shop, make_user
 from tests.support.processes import AsgiServer, CeleryWorker
+from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -120,7 +121,8 @@ def shop_event_and_rule() -> tuple[Event, Rule]:
     assert not targets_put(rule=rule, targets=[
         TargetSpec(target_id="receiver", kind="webhook", address="http://127.0.0.1:9/hook",
                    max_retry_attempts=0)], actor=actor)
-    event = event_publish(bus_name=BUS_NAME, source="csp.test", detail_type="Checked",
+    event = event_publish(publisher=TEST_PUBLISHER, bus_name=BUS_NAME, source="csp.test",
+                          detail_type="Checked",
                           detail={"orderId": "o-1", "note": "<b>not markup</b>"})
     return event, rule
 
