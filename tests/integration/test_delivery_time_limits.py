@@ -76,8 +76,8 @@ def test_a_batch_cut_by_its_soft_time_limit_resends_nothing_that_succeeded(
     for delivery_id in ids:
         quick = [slow for key, slow in answered if key == delivery_id]
         # A quick answer is a success the receiver completed: nothing may follow it.
-        assert quick.count(False) == 1, f"delivery {ids.index(delivery_id)} re-sent: {quick}"
-        assert quick[-1] is False, f"delivery {ids.index(delivery_id)} re-sent: {quick}"
+        # (A slow answer may complete too, under load: only quick ones are surely successes.)
+        assert False not in quick[:-1], f"delivery {ids.index(delivery_id)} re-sent: {quick}"
     cut = Delivery.objects.get(pk=ids[3])
     assert [(a.outcome, a.error_code) for a in cut.attempts.order_by("number")] == [
         (AttemptOutcome.FAILED, "TimeLimitExceeded"), (AttemptOutcome.SUCCEEDED, ""),
