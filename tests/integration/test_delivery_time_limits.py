@@ -78,15 +78,20 @@ def test_a_batch_cut_by_its_soft_time_limit_resends_nothing_that_succeeded(
         # A quick answer is a success the receiver completed: nothing may follow it.
         # (A slow answer may complete too, under load: only quick ones are surely successes.)
         assert False not in quick[:-1], f"delivery {ids.index(delivery_id)} re-sent: {quick}"
-    cut = Delivery.objects.get(pk=ids[3])
-    assert [(a.outcome, a.error_code) for a in cut.attempts.order_by("number")] == [
-        (AttemptOutcome.FAILED, "TimeLimitExceeded"), (AttemptOutcome.SUCCEEDED, ""),
-    ], "the batch was not cut in the fourth delivery's send"
+    # Where the soft limit lands depends on the machine's speed (the fourth delivery's slow send,
+    # unless a loaded machine ran out of time earlier): find it from the attempts on record.
+    outcomes = {delivery_id: [(a.outcome, a.error_code) for a in
+                              Delivery.objects.get(pk=delivery_id).attempts.order_by("number")]
+                for delivery_id in ids}
+    cut = [n for n in range(len(ids))
+           if (AttemptOutcome.FAILED, "TimeLimitExceeded") in outcomes[ids[n]]]
+    assert cut, "no batch was cut by its soft time limit"
     for delivery in Delivery.objects.filter(pk__in=ids):
         attempts = list(delivery.attempts.all())
         # Every request the receiver saw is an attempt on record, and exactly one succeeded.
         assert sent[str(delivery.pk)] == len(attempts), delivery.pk
         assert [a.outcome for a in attempts].count(AttemptOutcome.SUCCEEDED) == 1
-    for delivery_id in ids[5:]:
-        assert sent[delivery_id] == 1, "a delivery given back by the cut batch was sent twice"
-
+    for n in range(cut[0] + 1, len(ids)):
+        if n not in cut:
+            # Given back by the cut batch before it was started: sent once, by whoever took it.
+            assert sent[ids[n]] == 1, f"delivery {n}, given back by the cut batch, was sent twice"
