@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 SOFT_LIMIT = 3.0
 # The hard limit kills the worker's child; the lease outlasts it, as routing's check requires.
 HARD_LIMIT = 7.0
-LEASE = 9.0
+LEASE = 20.0  # well past the hard limit, so a slow machine never lets a running claim lapse
 SLOW_REPLY = 6.0
 
 

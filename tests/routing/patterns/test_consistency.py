@@ -3,9 +3,9 @@ events made to make that one exponential."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -166,21 +166,21 @@ def _late_conflicts(pairs: int, size: int) -> dict[str, Any]:
     return {"arr": [element]}
 
 
+# Not a speed assertion (make bench shows speed): a guard against the old search, which took about
+# size^(pairs+1) steps (265 ms for 3 pairs at size 30, 3 KB) and would not finish here at all.
+@pytest.mark.timeout(60)
 def test_late_conflicts_across_sub_arrays_stay_fast() -> None:
-    # The old search took about size^(pairs+1) steps: 265 ms for 3 pairs at size 30 (3 KB).
     pattern = compile_pattern({"arr": {f"b{n}": {"x": ["1"], "z": ["1"]} for n in range(4)}})
     event = _late_conflicts(4, 1000)
-    start = time.perf_counter()
     assert not pattern.matches(event)
-    assert time.perf_counter() - start < 1.0
 
 
+@pytest.mark.timeout(60)
 def test_two_fields_of_one_large_array_stay_fast() -> None:
-    # Half the elements hold x, half y, none both: the old search tried every pair (quadratic).
+    # Half the elements hold x, half y, none both: the old search tried every pair (quadratic,
+    # 10^8 pairs here); the timeout guards against that, make bench shows the speed.
     pattern = compile_pattern({"arr": {"x": ["1"], "y": ["1"]}})
     event = {"arr": [{"x": "1"}] * 10_000 + [{"y": "1"}] * 10_000}
-    start = time.perf_counter()
     assert not pattern.matches(event)
-    assert time.perf_counter() - start < 1.0
     event["arr"].append({"x": "1", "y": "1"})
     assert pattern.matches(event)
