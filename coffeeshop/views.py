@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -7,10 +8,18 @@ from django.shortcuts import render
 
 from coffeeshop.health import health_report_from_any_thread
 
+logger = logging.getLogger(__name__)
+
 
 async def healthz(request: HttpRequest) -> JsonResponse:
     report = await sync_to_async(health_report_from_any_thread, thread_sensitive=False)()
-    return JsonResponse(report, status=200 if report["healthy"] else 503)
+    response = JsonResponse(report, status=200 if report["healthy"] else 503)
+    if not report["healthy"]:
+        # Something being down (a worker still starting, say) is what /healthz is for: say so
+        # as a warning, not as the ERROR Django's request logger gives every 5xx.
+        logger.warning("healthz: down: %s", report.get("errors"))
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -34,3 +34,36 @@ def test_healthz_reports_redis_down(client: Client, settings) -> None:
     settings.REDIS_URL = f"redis://127.0.0.1:{free_tcp_port()}/0"
     body = client.get("/healthz").json()
     assert (body["database"], body["redis"], body["worker"]) == ("ok", "down", "down")
+
+
+@pytest.mark.django_db
+def test_healthz_answers_within_a_second_when_the_broker_hangs(client: Client, settings) -> None:
+    """A Redis that accepts connections and never answers must cost /healthz its own deadline."""
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # accepted by the kernel, never read: every PING hangs
+    try:
+        settings.REDIS_URL = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        started = time.monotonic()
+        response = client.get("/healthz")
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+    assert response.status_code == 503
+    assert elapsed <= 1.0, elapsed
+    body = response.json()
+    assert (body["database"], body["redis"], body["worker"]) == ("ok", "down", "down")
+
+
+@pytest.mark.django_db
+def test_healthz_down_is_a_warning_not_an_error(client: Client, caplog) -> None:
+    """Issue 13: while the app starts (no worker yet) /healthz must not log an ERROR."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        assert client.get("/healthz").status_code == 503
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert any("healthz: down" in r.getMessage() for r in caplog.records)

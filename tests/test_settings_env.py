@@ -67,6 +67,16 @@ def test_postgres_uses_a_connection_pool_unless_told_not_to(monkeypatch: pytest.
     plain = env.database_config("postgres://shop@db.internal/coffeeshop")
     assert "pool" not in plain.get("OPTIONS", {})
     assert plain["CONN_MAX_AGE"] == 60
+    assert plain["CONN_HEALTH_CHECKS"] is True  # no pool: Django checks a reused connection
+
+
+def test_pooled_connections_are_checked_and_fail_fast() -> None:
+    from psycopg_pool import ConnectionPool
+
+    pooled = env.database_config("postgres://shop@db.internal/coffeeshop")
+    assert pooled["OPTIONS"]["pool"]["check"] is ConnectionPool.check_connection
+    assert pooled["OPTIONS"]["pool"]["timeout"] <= 2
+    assert pooled["OPTIONS"]["connect_timeout"] <= 2
 
 
 def test_the_channel_layer_reads_for_longer_than_its_blocking_pop() -> None:

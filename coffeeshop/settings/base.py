@@ -201,6 +201,8 @@ METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")
 
 # Health checks wait this long for a Celery worker to answer a ping.
 HEALTH_WORKER_PING_TIMEOUT = 1.0
+# The whole of /healthz, every check at once: a probe with a 1 s time-out must get an answer.
+HEALTH_CHECK_TIMEOUT = 0.8
 
 LOGGING = {
     "version": 1,
