@@ -86,10 +86,11 @@ def database_config(url: str) -> dict[str, Any]:
         # Under ASGI each request runs in a thread of its own, so per-thread persistent
         # connections never get reused: a process-wide pool hands one out in microseconds
         # instead of opening a new PostgreSQL connection for every request.
-        from psycopg_pool import ConnectionPool
-
         config["CONN_MAX_AGE"] = 0
-        config["CONN_HEALTH_CHECKS"] = False
+        # With a pool, Django hands this to psycopg_pool as `check=check_connection`: a
+        # connection the server dropped (restart, failover) is replaced on checkout, so a
+        # request never gets one that is already dead.
+        config["CONN_HEALTH_CHECKS"] = True
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2))
         options["pool"] = {
@@ -97,9 +98,6 @@ def database_config(url: str) -> dict[str, Any]:
             # While the database is unreachable a request waits this long for a connection,
             # then fails (and is answered 503) instead of piling up behind the others.
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 2),
-            # A connection the server dropped (restart, failover) is replaced on checkout, so
-            # a request never gets one that is already dead.
-            "check": ConnectionPool.check_connection,
         }
     else:
         config.setdefault("OPTIONS", {}).setdefault(

@@ -21,9 +21,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SOFT_LIMIT = 3.0
 # The hard limit kills the worker's child; the lease outlasts it, as routing's check requires.
-HARD_LIMIT = 7.0
-LEASE = 20.0  # well past the hard limit, so a slow machine never lets a running claim lapse
-SLOW_REPLY = 6.0
+HARD_LIMIT = 12.0
+LEASE = 25.0  # well past the hard limit, so a slow machine never lets a running claim lapse
+SLOW_REPLY = 10.0
 
 
 def test_a_batch_cut_by_its_soft_time_limit_resends_nothing_that_succeeded(
