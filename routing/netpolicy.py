@@ -26,7 +26,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALLOW_SETTING = "ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES"
 
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
-_NUMBER = re.compile(r"(?:0[xX][0-9a-fA-F]*|[0-9]+)\Z")
+_NUMBER = re.compile(r"(?:0[xX][0-9a-fA-F]+|[0-9]+)\Z")
 
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -40,7 +40,7 @@ class InvalidHostError(ValueError):
 
 def _inet_aton_part(text: str) -> int:
     if text[:2].lower() == "0x":
-        return int(text[2:] or "0", 16)
+        return int(text[2:], 16)
     if len(text) > 1 and text.startswith("0"):
         if any(digit in "89" for digit in text):
             raise InvalidHostError(f"{text} is not an octal number")

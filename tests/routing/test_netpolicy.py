@@ -7,7 +7,7 @@ import ipaddress
 import socket
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from routing import netpolicy
@@ -101,6 +101,9 @@ def test_a_host_that_ends_in_a_number_must_be_a_valid_address(host: str) -> None
 
 
 @given(st.text(alphabet="0123456789abcdefxX.", min_size=1, max_size=20))
+@example("0x")
+@example("0x.0")
+@example("0x.")
 def test_ipv4_parsing_agrees_with_the_platforms_inet_aton(text: str) -> None:
     try:
         expected: str | None = socket.inet_ntoa(socket.inet_aton(text))
