@@ -44,7 +44,10 @@ def _send(task_name: str, args: list[object], countdown: float | None = None) ->
     try:
         # ignore_result: with a Redis result backend, Celery would otherwise subscribe to a
         # result channel for every message sent, which costs more than sending it.
-        app.send_task(task_name, args=args, countdown=countdown, ignore_result=True)
+        # No time limits in the message: Celery would stamp the *sender's* configured limits
+        # into it, overriding the worker's own, which routing's lease check is computed from.
+        app.send_task(task_name, args=args, countdown=countdown, ignore_result=True,
+                      time_limit=None, soft_time_limit=None)
     except CANCELLATIONS:
         raise
     except Exception as exc:  # kombu raises several connection error types
