@@ -58,3 +58,34 @@ def asgi_server(django_db_setup: None) -> Iterator[AsgiServer]:
     server = AsgiServer().start_and_wait()
     yield server
     server.stop()
+
+
+# A second run of the suite on another database (CI runs PostgreSQL, then SQLite) need not repeat
+# what cannot reach a database: pytest-django refuses database access to a test that neither
+# carries django_db nor uses a database fixture, so such a test cannot differ between the runs.
+_DATABASE_FIXTURES = frozenset({
+    "db", "transactional_db", "django_db_setup", "live_server",
+    "django_db_reset_sequences", "django_db_serialized_rollback",
+})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only", action="store_true",
+        help="run only the tests that can reach the database (for a second database's run)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--database-tests-only"):
+        return
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        reaches_database = (item.get_closest_marker("django_db") is not None
+                            or bool(fixtures & _DATABASE_FIXTURES))
+        (kept if reaches_database else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
