@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from routing.aws.actions import archives, buses, events, replays, rules, targets
+from routing.aws.actions import archives, buses, events, replays, rules, tags, targets
 from routing.aws.actions.common import Action, Output
 from routing.aws.auth import AwsCaller
 from routing.aws.params import Params
@@ -22,6 +22,7 @@ ACTIONS: dict[str, Action] = {
     "CreateEventBus": buses.create_event_bus,
     "DescribeEventBus": buses.describe_event_bus,
     "ListEventBuses": buses.list_event_buses,
+    "UpdateEventBus": buses.update_event_bus,
     "DeleteEventBus": buses.delete_event_bus,
     "PutRule": rules.put_rule_action,
     "DescribeRule": rules.describe_rule,
@@ -42,6 +43,9 @@ ACTIONS: dict[str, Action] = {
     "DescribeReplay": replays.describe_replay,
     "ListReplays": replays.list_replays,
     "CancelReplay": replays.cancel_replay,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
 }
 
 

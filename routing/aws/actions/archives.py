@@ -10,13 +10,14 @@ from routing.aws.actions.common import (
     page_output,
 )
 from routing.aws.auth import AwsCaller
-from routing.aws.params import Params, decode_next_token
+from routing.aws.params import NAME_PATTERN, Params, decode_next_token
 from routing.models import Archive
 from routing.services import (
     archive_create,
     archive_delete,
     archive_get,
     archive_update,
+    bus_get,
 )
 from routing.services.archives import UNSET
 from routing.services.publish import bus_name_from_reference
@@ -32,8 +33,10 @@ def create_archive(params: Params, caller: AwsCaller) -> Output:
     params.refuse("KmsKeyIdentifier", why=NO_KMS)
     bus_name = bus_name_from_reference(params.required_string("EventSourceArn"))
     caller.require_bus(bus_name)
+    name = params.name("ArchiveName", pattern=NAME_PATTERN, max_length=48)
+    assert name is not None
     archive = archive_create(
-        name=params.required_string("ArchiveName"),
+        name=name,
         bus_name=bus_name,
         event_pattern=params.string("EventPattern"),
         retention_days=params.integer("RetentionDays", minimum=0) or 0,
@@ -46,7 +49,8 @@ def create_archive(params: Params, caller: AwsCaller) -> Output:
 
 def describe_archive(params: Params, caller: AwsCaller) -> Output:
     archive = _archive_for(params, caller)
-    return shapes.archive_detail_shape(archive, selectors.archive_event_count(archive))
+    figures = selectors.archive_figures(archive)
+    return shapes.archive_detail_shape(archive, figures.event_count, figures.size_bytes)
 
 
 def update_archive(params: Params, caller: AwsCaller) -> Output:
@@ -66,6 +70,8 @@ def update_archive(params: Params, caller: AwsCaller) -> Output:
 
 def list_archives(params: Params, caller: AwsCaller) -> Output:
     source = params.string("EventSourceArn")
+    if source:
+        bus_get(bus_name_from_reference(source))  # as at AWS: no such bus is an error
     page = selectors.archives_page(
         prefix=params.string("NamePrefix"),
         bus_name=bus_name_from_reference(source) if source else None,
@@ -75,7 +81,8 @@ def list_archives(params: Params, caller: AwsCaller) -> Output:
         limit=params.limit(),
     )
     return page_output("Archives",
-                        [shapes.archive_shape(archive, count) for archive, count in page.items],
+                        [shapes.archive_shape(archive, figures.event_count, figures.size_bytes)
+                         for archive, figures in page.items],
                         "ListArchives", page.next_after)
 
 

@@ -24,7 +24,6 @@ Action = Callable[[Params, AwsCaller], Output]
 # EventBridge's documented cap on one PutTargets call (its public model says 100).
 MAX_TARGETS_PER_CALL = 10
 MAX_TARGET_IDS_PER_CALL = 100
-NO_TAGS = "tags are not kept."
 NO_KMS = "events are stored by the bus's own database, not encrypted with a KMS key."
 
 
@@ -61,3 +60,16 @@ def live_rule(params: Params, caller: AwsCaller, member: str = "Name") -> Rule:
     bus_name = bus_name_param(params)
     caller.require_bus(bus_name)
     return rule_get(bus_name=bus_name, name=params.required_string(member))
+
+
+def tags_param(params: Params, member: str = "Tags") -> dict[str, str]:
+    """A TagList ([{"Key": …, "Value": …}]) as a dict; the limits are the services'."""
+    tags: dict[str, str] = {}
+    for tag in params.structures(member) or []:
+        key = tag.required_string("Key")
+        value = tag.string("Value", required=True)
+        assert value is not None
+        tag.bounded_string("Key", max_length=128)
+        tag.bounded_string("Value", max_length=256)
+        tags[key] = value
+    return tags

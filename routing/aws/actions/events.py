@@ -7,6 +7,8 @@ from routing.aws.actions.common import (
 )
 from routing.aws.auth import AwsCaller
 from routing.aws.params import Params
+from routing.errors import ValidationError
+from routing.patterns.errors import EVENT_ERROR_MESSAGE
 from routing.services import (
     put_events,
 )
@@ -23,5 +25,12 @@ def put_events_action(params: Params, caller: AwsCaller) -> Output:
 
 
 def pattern_test(params: Params, caller: AwsCaller) -> Output:
-    return {"Result": service_pattern_test(event_pattern=params.required_string("EventPattern"),
-                                           event=params.required_string("Event"))}
+    try:
+        result = service_pattern_test(event_pattern=params.required_string("EventPattern"),
+                                      event=params.required_string("Event"))
+    except ValidationError as error:
+        if error.field != "Event":
+            raise
+        # AWS's own words, which clients match on; the REST API adds the reason.
+        raise ValidationError(EVENT_ERROR_MESSAGE, field="Event") from None
+    return {"Result": result}

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from routing.aws import selectors, shapes
 from routing.aws.actions.common import (
-    NO_TAGS,
     Output,
     actor_of,
     bus_name_param,
     live_rule,
     managed_rule_errors,
     page_output,
+    tags_param,
 )
 from routing.aws.arns import target_from_arn
 from routing.aws.auth import AwsCaller
-from routing.aws.params import Params, decode_next_token
-from routing.errors import ValidationError
+from routing.aws.params import NAME_PATTERN, Params, decode_next_token
+from routing.errors import NotFound, ValidationError
 from routing.models import RuleState
 from routing.services import (
     bus_get,
@@ -27,13 +27,16 @@ from routing.services import (
 
 
 def put_rule_action(params: Params, caller: AwsCaller) -> Output:
-    params.refuse("Tags", why=NO_TAGS)
+    name = params.name("Name", pattern=NAME_PATTERN, max_length=64)
+    assert name is not None
+    tags = tags_param(params)
     bus_name = bus_name_param(params)
     caller.require_bus(bus_name)
     # RoleArn is accepted and ignored: there is no IAM here, the bus delivers as itself.
     rule = rule_put(
         bus_name=bus_name,
-        name=params.required_string("Name"),
+        name=name,
+        tags=tags,
         event_pattern=params.string("EventPattern"),
         schedule_expression=params.string("ScheduleExpression") or "",
         state=params.string("State") or RuleState.ENABLED,
@@ -73,7 +76,12 @@ def disable_rule(params: Params, caller: AwsCaller) -> Output:
 
 
 def delete_rule(params: Params, caller: AwsCaller) -> Output:
-    rule = live_rule(params, caller)
+    try:
+        rule = live_rule(params, caller)
+    except NotFound:
+        # As at AWS: deleting a rule that is not there succeeds (on a bus that is).
+        bus_get(bus_name_param(params))
+        return None
     with managed_rule_errors(rule):
         rule_delete(rule=rule, force=bool(params.boolean("Force")), actor=actor_of(caller))
     return None

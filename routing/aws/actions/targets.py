@@ -16,14 +16,21 @@ from routing.aws.actions.common import (
 )
 from routing.aws.arns import target_spec_from_aws, target_to_aws
 from routing.aws.auth import AwsCaller
-from routing.aws.params import Params, decode_next_token
-from routing.errors import RoutingError
+from routing.aws.params import NAME_PATTERN, Params, decode_next_token
+from routing.errors import RoutingError, ValidationError
 from routing.services import (
     TargetSpec,
     targets_put,
     targets_remove,
 )
 from routing.services.rules import TargetFailure
+from routing.transform import InvalidTargetInputError, TargetInput
+
+MAX_TARGET_ID_LENGTH = 64
+MAX_RETRY_ATTEMPTS = 185
+MIN_EVENT_AGE_SECONDS = 60
+MAX_EVENT_AGE_SECONDS = 86400
+MAX_ROLE_ARN_LENGTH = 1600
 
 
 def _failed_entries(failures: list[TargetFailure]) -> dict[str, Any]:
@@ -32,11 +39,30 @@ def _failed_entries(failures: list[TargetFailure]) -> dict[str, Any]:
             "FailedEntries": [shapes.compact(failure.as_aws()) for failure in failures]}
 
 
+def _refuse_invalid_target(entry: Params) -> None:
+    """What EventBridge refuses for the whole call (ValidationException): a target that breaks
+    the service model (its Id, RetryPolicy ranges, RoleArn) or EventBridge's input rules (one
+    of Input, InputPath, InputTransformer; placeholders the paths map defines)."""
+    target_id = entry.name("Id", pattern=NAME_PATTERN, max_length=MAX_TARGET_ID_LENGTH)
+    retry = entry.structure("RetryPolicy")
+    if retry is not None:
+        retry.integer("MaximumRetryAttempts", minimum=0, maximum=MAX_RETRY_ATTEMPTS)
+        retry.integer("MaximumEventAgeInSeconds", minimum=MIN_EVENT_AGE_SECONDS,
+                      maximum=MAX_EVENT_AGE_SECONDS)
+    entry.bounded_string("RoleArn", max_length=MAX_ROLE_ARN_LENGTH)
+    try:
+        TargetInput.from_aws(entry.data).validate(target_id=target_id)
+    except InvalidTargetInputError as error:
+        raise ValidationError(str(error), field=error.field) from None
+
+
 def put_targets(params: Params, caller: AwsCaller) -> Output:
     rule = live_rule(params, caller, "Rule")
     entries = params.structures("Targets", required=True, max_items=MAX_TARGETS_PER_CALL) or []
-    # Each target stands or falls alone, as in the services: one that cannot be read here
-    # fails with its own error, and the others are still put.
+    for entry in entries:
+        _refuse_invalid_target(entry)
+    # Beyond that each target stands or falls alone, as in the services: one this bus cannot
+    # deliver to fails with its own error, and the others are still put.
     failures: dict[int, TargetFailure] = {}
     specs: list[tuple[int, TargetSpec]] = []
     for position, entry in enumerate(entries):
