@@ -7,7 +7,7 @@ from django.db.models.signals import post_migrate
 
 def _ensure_default_bus(sender: AppConfig, **kwargs: Any) -> None:
     # After every migrate and flush, like contenttypes: the default bus always exists.
-    from routing.services.rules import bus_ensure_default
+    from routing.services.buses import bus_ensure_default
 
     bus_ensure_default()
 

@@ -45,18 +45,41 @@ def format_event_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class LiveBusManager(models.Manager["EventBus"]):
+    """Buses that were not deleted: every lookup by name goes through here. A deleted bus stays
+    as a row so that its events (immutable) and rule revisions keep their bus; relations from
+    those rows use the base manager, which still sees it."""
+
+    def get_queryset(self) -> models.QuerySet[EventBus]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class EventBus(models.Model):
-    name = models.CharField(max_length=256, unique=True, validators=[bus_name_validator])
+    name = models.CharField(max_length=256, validators=[bus_name_validator])
     description = models.CharField(max_length=512, blank=True)
     # Bumped in the same transaction as any change to the bus's rules, targets or archives, so
     # every worker can tell with one cheap read that its compiled rule index is stale.
     rules_version = models.PositiveBigIntegerField(default=0)
+    # UpdateEventBus's DeadLetterConfig: every target on the bus keeps its dead letters.
+    dead_letter_enabled = models.BooleanField(default=False)
+    tags = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    all_objects = models.Manager()
+    objects = LiveBusManager()
 
     class Meta:
         ordering = ["name"]
         verbose_name = "event bus"
         verbose_name_plural = "event buses"
+        base_manager_name = "all_objects"
+        default_manager_name = "objects"
+        constraints = [
+            models.UniqueConstraint(fields=["name"], condition=Q(deleted_at__isnull=True),
+                                    name="event_bus_unique_live_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -188,6 +211,7 @@ class Rule(models.Model):
     # A rule the system owns (an archive's, say): not editable through the rule API.
     managed_by = models.CharField(max_length=100, blank=True)
     revision = models.PositiveIntegerField(default=1)
+    tags = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Deleted rules stay (soft-deleted) so every past delivery's trace still names its rule.
@@ -300,6 +324,8 @@ class Target(models.Model):
         default=86400, validators=[MinValueValidator(60), MaxValueValidator(86400)]
     )
     dead_letter_enabled = models.BooleanField(default=True)
+    # Accepted and given back as EventBridge does; there is no IAM here to assume it.
+    role_arn = models.CharField(max_length=1600, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -423,6 +449,7 @@ class Archive(models.Model):
     retention_days = models.PositiveIntegerField(default=0, help_text="0 keeps events forever.")
     state = models.CharField(max_length=8, choices=ArchiveState.choices,
                              default=ArchiveState.ENABLED)
+    tags = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -148,6 +148,13 @@ ROUTING_EVENT_RETENTION_DAYS = env_int("ROUTING_EVENT_RETENTION_DAYS", 30)
 ROUTING_AWS_CREDENTIALS_KEY = env_str("ROUTING_AWS_CREDENTIALS_KEY", "")
 # A replay whose runs have shown no sign of life for this long is enqueued again.
 ROUTING_REPLAY_STALE_SECONDS = float(env_str("ROUTING_REPLAY_STALE_SECONDS", "120"))
+# Quotas, as EventBridge's (docs/aws-compat.md#quotas). PutEvents requests per second for each
+# outside caller on each bus (0: no limit), with a burst of that many (or ..._BURST).
+ROUTING_PUT_EVENTS_PER_SECOND = float(env_str("ROUTING_PUT_EVENTS_PER_SECOND", "10000"))
+ROUTING_PUT_EVENTS_BURST = env_int("ROUTING_PUT_EVENTS_BURST", 0)
+ROUTING_MAX_RULES_PER_BUS = env_int("ROUTING_MAX_RULES_PER_BUS", 300)
+ROUTING_MAX_TARGETS_PER_RULE = env_int("ROUTING_MAX_TARGETS_PER_RULE", 5)
+ROUTING_MAX_PATTERN_LENGTH = env_int("ROUTING_MAX_PATTERN_LENGTH", 2048)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import engines
 
 from routing.api.http import MAX_BODY_BYTES
-from routing.services.publish import MAX_ENTRIES_PER_REQUEST, MAX_ENTRY_BYTES
+from routing.services.publish import MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 DOCS_TEMPLATE_PATH = Path(__file__).with_name("docs.html")
@@ -90,7 +90,7 @@ def docs_context(request: HttpRequest) -> dict[str, Any]:
         "endpoints": endpoints,
         "origin": origin,
         "max_entries": MAX_ENTRIES_PER_REQUEST,
-        "max_entry_kb": MAX_ENTRY_BYTES // 1024,
+        "max_request_kb": MAX_REQUEST_BYTES // 1024,
         "max_body_bytes": MAX_BODY_BYTES,
     }
 

@@ -20,12 +20,13 @@ from routing.api.errors import (
     UnsupportedMediaType,
 )
 from routing.errors import RoutingError, ValidationError
-from routing.services.publish import MAX_ENTRIES_PER_REQUEST, MAX_ENTRY_BYTES
+from routing.services.publish import MAX_REQUEST_BYTES
 
-# A full PutEvents request is ten 256 KB entries. Detail travels as JSON text inside the JSON
-# body, so its quotes and backslashes arrive escaped (and a client may \u-escape non-ASCII):
-# twice that, plus room for the envelope, admits every valid request and nothing much larger.
-MAX_BODY_BYTES = 2 * MAX_ENTRIES_PER_REQUEST * MAX_ENTRY_BYTES + 64 * 1024
+# A full PutEvents request is 1 MB of entries. Detail travels as JSON text inside the JSON
+# body, so its quotes and backslashes arrive escaped, and SDKs \u-escape non-ASCII (boto3 does):
+# 'é' is 2 bytes counted and 6 sent, an emoji 4 and 12. Three times the limit, plus room for the
+# envelope, admits every valid request and nothing much larger.
+MAX_BODY_BYTES = 3 * MAX_REQUEST_BYTES + 64 * 1024
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 P = ParamSpec("P")

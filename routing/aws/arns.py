@@ -104,6 +104,7 @@ def target_spec_from_aws(target: Params) -> TargetSpec:
         max_retry_attempts=DEFAULT_MAX_RETRY_ATTEMPTS if attempts is None else attempts,
         max_event_age_seconds=DEFAULT_MAX_EVENT_AGE_SECONDS if age is None else age,
         dead_letter_enabled=dead_letter_arn is not None,
+        role_arn=target.string("RoleArn") or "",
     )
 
 
@@ -120,4 +121,6 @@ def target_to_aws(target: Target) -> dict[str, Any]:
     }
     if target.dead_letter_enabled:
         shape["DeadLetterConfig"] = {"Arn": DEAD_LETTER_ARN}
+    if target.role_arn:
+        shape["RoleArn"] = target.role_arn
     return shape

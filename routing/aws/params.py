@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +17,17 @@ from django.utils.dateparse import parse_datetime
 
 from routing.errors import ValidationError
 
+# The name patterns of botocore's model for `events`.
+BUS_NAME_PATTERN = r"[/\.\-_A-Za-z0-9]+"
+NAME_PATTERN = r"[\.\-_A-Za-z0-9]+"
+
 DEFAULT_PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 100
 
 
 def _member_path(path: str) -> str:
-    # AWS's validation messages name members in lowerCamelCase: 'eventBusName', 'targets.1.id'.
+    # AWS's validation messages name members in lowerCamelCase: 'eventBusName',
+    # 'targets.1.member.id'.
     return ".".join(part[:1].lower() + part[1:] for part in path.split("."))
 
 
@@ -80,6 +86,42 @@ class Params:
                 "character.",
                 field=self._where(name),
             )
+
+    def name(self, name: str, *, pattern: str, max_length: int, required: bool = True
+             ) -> str | None:
+        """A resource name, checked against the model's constraints in AWS's own words (every
+        failed constraint counted, as AWS does: '2 validation errors detected: ...')."""
+        value = self.string(name, required=required)
+        if value is None:
+            return None
+        where = _member_path(self._where(name))
+        failed = []
+        if not re.fullmatch(pattern, value):
+            failed.append(f"Member must satisfy regular expression pattern: {pattern}")
+        if len(value) > max_length:
+            failed.append(f"Member must have length less than or equal to {max_length}")
+        if not value:
+            failed.append("Member must have length greater than or equal to 1")
+        if failed:
+            count = f"{len(failed)} validation error{'s' if len(failed) > 1 else ''} detected"
+            raise ValidationError(
+                f"{count}: " + "; ".join(
+                    f"Value '{value}' at '{where}' failed to satisfy constraint: {constraint}"
+                    for constraint in failed),
+                field=self._where(name),
+            )
+        return value
+
+    def bounded_string(self, name: str, *, max_length: int) -> str | None:
+        value = self.string(name)
+        if value is not None and len(value) > max_length:
+            raise ValidationError(
+                f"1 validation error detected: Value '{_value_text(value)}' at "
+                f"'{_member_path(self._where(name))}' failed to satisfy constraint: Member must "
+                f"have length less than or equal to {max_length}",
+                field=self._where(name),
+            )
+        return value
 
     def required_string(self, name: str) -> str:
         value = self.string(name, required=True)
@@ -167,7 +209,7 @@ class Params:
         if not all(isinstance(value, Mapping) for value in values):
             raise self._wrong_type(name, "a list of objects")
         # Positions count from 1 in AWS's messages ('targets.1.member.arn').
-        return [Params(value, f"{self._where(name)}.{position}")
+        return [Params(value, f"{self._where(name)}.{position}.member")
                 for position, value in enumerate(values, start=1)]
 
     def timestamp(self, name: str, *, required: bool = False) -> datetime | None:

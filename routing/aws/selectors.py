@@ -8,8 +8,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from django.db.models import Count, Model, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import Count, Model, QuerySet, Sum, TextField
+from django.db.models.functions import Cast, Length, Substr
 
 from routing.models import Archive, ArchivedEvent, EventBus, Replay, Rule, Target
 
@@ -75,14 +75,31 @@ def targets_page(*, rule: Rule, after: str | None, limit: int) -> Page[Target]:
     return _page(targets, key="target_id", after=after, limit=limit)
 
 
-def archive_event_count(archive: Archive) -> int:
-    return archive.entries.count()
+@dataclass(frozen=True)
+class ArchiveFigures:
+    event_count: int
+    size_bytes: int
+
+
+def _archive_figures(archive_ids: list[int]) -> dict[int, ArchiveFigures]:
+    # SizeBytes as EventBridge counts an entry: Source, DetailType, Detail and Resources (here
+    # the stored JSON's characters, which for ASCII are its bytes).
+    size = (Length("event__source") + Length("event__detail_type")
+            + Length(Cast("event__detail", TextField()))
+            + Length(Cast("event__resources", TextField())))
+    rows = (ArchivedEvent.objects.filter(archive__in=archive_ids).values("archive")
+            .annotate(count=Count("id"), size=Sum(size)).values_list("archive", "count", "size"))
+    return {archive: ArchiveFigures(count, int(size or 0)) for archive, count, size in rows}
+
+
+def archive_figures(archive: Archive) -> ArchiveFigures:
+    return _archive_figures([archive.pk]).get(archive.pk, ArchiveFigures(0, 0))
 
 
 def archives_page(*, prefix: str | None, bus_name: str | None, state: str | None,
                   allowed: Collection[str] | None, after: str | None,
-                  limit: int) -> Page[tuple[Archive, int]]:
-    """Archives with how many events each holds."""
+                  limit: int) -> Page[tuple[Archive, ArchiveFigures]]:
+    """Archives with how many events each holds, and their size."""
     archives = Archive.objects.select_related("bus")
     archives = _with_prefix(archives, "name", prefix)
     if bus_name is not None:
@@ -92,9 +109,9 @@ def archives_page(*, prefix: str | None, bus_name: str | None, state: str | None
     if allowed is not None:
         archives = archives.filter(bus__name__in=list(allowed))
     page = _page(archives, key="name", after=after, limit=limit)
-    counts = dict(ArchivedEvent.objects.filter(archive__in=page.items).values("archive")
-                  .annotate(count=Count("id")).values_list("archive", "count"))
-    return Page([(archive, counts.get(archive.pk, 0)) for archive in page.items], page.next_after)
+    figures = _archive_figures([archive.pk for archive in page.items])
+    return Page([(archive, figures.get(archive.pk, ArchiveFigures(0, 0)))
+                 for archive in page.items], page.next_after)
 
 
 def replays_page(*, prefix: str | None, state: str | None, archive_name: str | None,

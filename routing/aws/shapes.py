@@ -26,14 +26,20 @@ def pattern_text(pattern: Any) -> str | None:
     return None if pattern is None else json.dumps(pattern, separators=(",", ":"))
 
 
+def bus_dead_letter_shape(bus: EventBus) -> dict[str, str] | None:
+    from routing.aws.arns import DEAD_LETTER_ARN
+
+    return {"Arn": DEAD_LETTER_ARN} if bus.dead_letter_enabled else None
+
+
 def bus_shape(bus: EventBus) -> dict[str, Any]:
-    # A bus's description cannot change after creation, so it was last modified when created.
     return compact({
         "Name": bus.name,
         "Arn": bus.arn,
         "Description": bus.description,
+        "DeadLetterConfig": bus_dead_letter_shape(bus),
         "CreationTime": epoch(bus.created_at),
-        "LastModifiedTime": epoch(bus.created_at),
+        "LastModifiedTime": epoch(bus.updated_at or bus.created_at),
     })
 
 
@@ -55,23 +61,25 @@ def rule_detail_shape(rule: Rule) -> dict[str, Any]:
     return {**rule_shape(rule), "CreatedBy": ACCOUNT_ID}
 
 
-def archive_shape(archive: Archive, event_count: int) -> dict[str, Any]:
-    """An archive as ListArchives lists it. SizeBytes is left out: entries are references to
-    events, which take no extra space (see docs/archive-replay.md)."""
+def archive_shape(archive: Archive, event_count: int, size_bytes: int) -> dict[str, Any]:
+    """An archive as ListArchives lists it. SizeBytes is the size of the events it holds (see
+    routing/aws/selectors.py), though it stores references to them, not copies."""
     return compact({
         "ArchiveName": archive.name,
         "EventSourceArn": archive.bus.arn,
         "State": archive.state,
         "RetentionDays": archive.retention_days,
+        "SizeBytes": size_bytes,
         "EventCount": event_count,
         "CreationTime": epoch(archive.created_at),
     })
 
 
-def archive_detail_shape(archive: Archive, event_count: int) -> dict[str, Any]:
+def archive_detail_shape(archive: Archive, event_count: int, size_bytes: int
+                         ) -> dict[str, Any]:
     return compact({
         "ArchiveArn": archive.arn,
-        **archive_shape(archive, event_count),
+        **archive_shape(archive, event_count, size_bytes),
         "Description": archive.description,
         "EventPattern": pattern_text(archive.event_pattern),
     })

@@ -31,7 +31,8 @@ from routing.aws.errors import (
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-MAX_CLOCK_SKEW = timedelta(minutes=15)
+# AWS's SigV4 documentation: a signature is valid for five minutes from X-Amz-Date.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 # Headers that must be covered by the signature: the host (as AWS requires) and the target, which
 # picks the action, so that a captured request cannot be replayed as another action.
 REQUIRED_SIGNED_HEADERS = ("host", "x-amz-target")
@@ -241,13 +242,13 @@ def _check_clock(sent: datetime, now: datetime) -> None:
     if sent < now - MAX_CLOCK_SKEW:
         raise InvalidSignature(
             f"Signature expired: {stamp(sent)} is now earlier than "
-            f"{stamp(now - MAX_CLOCK_SKEW)} ({stamp(now)} - 15 min.)",
+            f"{stamp(now - MAX_CLOCK_SKEW)} ({stamp(now)} - 5 min.)",
             field="X-Amz-Date",
         )
     if sent > now + MAX_CLOCK_SKEW:
         raise InvalidSignature(
             f"Signature not yet current: {stamp(sent)} is still later than "
-            f"{stamp(now + MAX_CLOCK_SKEW)} ({stamp(now)} + 15 min.)",
+            f"{stamp(now + MAX_CLOCK_SKEW)} ({stamp(now)} + 5 min.)",
             field="X-Amz-Date",
         )
 

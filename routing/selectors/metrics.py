@@ -179,7 +179,7 @@ def events_per_minute(line: Timeline) -> list[Series]:
     per_bus: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for bus_id, slot, count in rows:
         per_bus[bus_id].append((slot, count))
-    names = dict(EventBus.objects.filter(pk__in=per_bus).values_list("pk", "name"))
+    names = dict(EventBus.all_objects.filter(pk__in=per_bus).values_list("pk", "name"))
     minutes = line.bucket_seconds / 60
     series = [Series(names[bus_id], [value / minutes for value in _fold(line, keyed)])
               for bus_id, keyed in per_bus.items()]

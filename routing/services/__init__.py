@@ -10,6 +10,13 @@ from routing.services.archives import (
     replay_get,
     replay_start,
 )
+from routing.services.buses import (
+    bus_create,
+    bus_delete,
+    bus_ensure_default,
+    bus_get,
+    bus_update,
+)
 from routing.services.delivery import (
     deliveries_redrive,
     delivery_attempt,
@@ -27,10 +34,6 @@ from routing.services.publish import (
 from routing.services.rules import (
     Actor,
     TargetSpec,
-    bus_create,
-    bus_delete,
-    bus_ensure_default,
-    bus_get,
     rule_delete,
     rule_get,
     rule_put,
@@ -40,6 +43,7 @@ from routing.services.rules import (
     targets_remove,
 )
 from routing.services.sweeper import sweep
+from routing.services.tags import resource_tag, resource_untag, tags_of
 
 __all__ = [
     "Actor",
@@ -55,6 +59,7 @@ __all__ = [
     "bus_delete",
     "bus_ensure_default",
     "bus_get",
+    "bus_update",
     "deliveries_redrive",
     "delivery_attempt",
     "delivery_redrive",
@@ -65,6 +70,8 @@ __all__ = [
     "replay_cancel",
     "replay_get",
     "replay_start",
+    "resource_tag",
+    "resource_untag",
     "route_events",
     "rule_delete",
     "rule_get",
@@ -72,6 +79,7 @@ __all__ = [
     "rule_restore_revision",
     "rule_set_state",
     "sweep",
+    "tags_of",
     "targets_put",
     "targets_remove",
 ]

@@ -212,7 +212,9 @@ def _settlement(
                                  "last_error_code": failure.code}
     if exhausted:
         update.update(
-            status=(DeliveryStatus.DEAD if target.dead_letter_enabled
+            # A bus's own DeadLetterConfig (UpdateEventBus) keeps every target's dead letters.
+            status=(DeliveryStatus.DEAD
+                    if target.dead_letter_enabled or target.rule.bus.dead_letter_enabled
                     else DeliveryStatus.DROPPED),
             exhausted_condition=exhausted,
             finished_at=finished_at,

@@ -19,10 +19,14 @@ from routing import dispatch
 from routing.errors import NotFound, ValidationError
 from routing.models import DEFAULT_BUS_NAME, Event, EventBus, PendingRoute
 from routing.publishers import Publisher
+from routing.services.quotas import put_events_throttle
 from routing.sources import source_refusal
 
 MAX_ENTRIES_PER_REQUEST = 10
-MAX_ENTRY_BYTES = 256 * 1024
+# EventBridge's limit since 2025: 1 MB for the whole request, counted over its entries as AWS
+# computes an entry's size (entry_size); there is no longer a 256 KB limit per entry.
+MAX_REQUEST_BYTES = 1024 * 1024
+TOTAL_SIZE_MESSAGE = "Total size of the entries in the request is over the limit."
 MAX_SOURCE_LENGTH = 256
 MAX_DETAIL_TYPE_LENGTH = 128
 MAX_RESOURCE_LENGTH = 2048
@@ -138,6 +142,20 @@ def _unstorable_text(value: Any) -> str | None:
     return None
 
 
+def entry_size(raw: Any) -> int:
+    """An entry's size as AWS's "Calculating PutEvents event entry size" counts it: the UTF-8
+    bytes of Source, DetailType, Detail and each of Resources, and 14 bytes for a Time."""
+    if not isinstance(raw, Mapping):
+        return 0
+    texts = [raw.get("Source"), raw.get("DetailType"), raw.get("Detail")]
+    resources = raw.get("Resources")
+    if isinstance(resources, list):
+        texts.extend(resources)
+    size = sum(len(text.encode("utf-8", "surrogatepass")) for text in texts
+               if isinstance(text, str))
+    return size + (TIME_SIZE_BYTES if raw.get("Time") is not None else 0)
+
+
 def entry_from_put_events(raw: Any) -> EventEntry:
     """Reads one PutEvents request entry, or raises EntryError saying what is wrong with it."""
     if not isinstance(raw, Mapping):
@@ -182,13 +200,11 @@ def entry_from_put_events(raw: Any) -> EventEntry:
                          f"{MAX_RESOURCE_LENGTH} characters.")
     if _unstorable_text(detail_text):
         raise EntryError("MalformedDetail", "Detail is malformed.")
-    size = sum(len(text.encode()) for text in (source, detail_type, detail_text, *resources_raw))
-    if raw.get("Time") is not None:
-        size += TIME_SIZE_BYTES
-    if size > MAX_ENTRY_BYTES:
+    size = entry_size(raw)
+    if size > MAX_REQUEST_BYTES:
         raise EntryError(
             "InvalidArgument",
-            f"Entry is {size:,} bytes; the limit is {MAX_ENTRY_BYTES:,} (256 KB), counting "
+            f"Entry is {size:,} bytes; the limit is {MAX_REQUEST_BYTES:,} (1 MB), counting "
             "Source, DetailType, Detail, each of Resources, and 14 bytes for Time.",
         )
     try:
@@ -293,6 +309,8 @@ def put_events(
             f"greater than or equal to 1 (got {len(raw_entries)}).",
             field="Entries",
         )
+    if sum(entry_size(raw) for raw in raw_entries) > MAX_REQUEST_BYTES:
+        raise ValidationError(TOTAL_SIZE_MESSAGE, field="Entries")
     results: list[dict[str, str] | None] = [None] * len(raw_entries)
     accepted: list[tuple[int, EventEntry]] = []
     parsed: list[tuple[int, EventEntry]] = []
@@ -302,6 +320,9 @@ def put_events(
         except EntryError as error:
             results[position] = {"ErrorCode": error.code, "ErrorMessage": error.message}
     buses = _buses_by_name(entry.bus_name for _, entry in parsed)
+    if publisher.is_credential:
+        put_events_throttle(publisher=publisher,
+                            bus_names={entry.bus_name for _, entry in parsed} & buses.keys())
     for position, entry in parsed:
         refusal = source_refusal(entry.source, publisher=publisher, allowed=allowed_sources)
         if refusal is not None:

@@ -1,10 +1,10 @@
-"""Buses, rules and targets: every change validated, kept as a revision, and made visible to the
+"""Rules and targets: every change validated, kept as a revision, and made visible to the
 workers' compiled indexes by bumping the bus's rules_version in the same transaction."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,14 +13,13 @@ import httpx
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from routing import netpolicy
 from routing.errors import (
     AccessDenied,
-    AlreadyExists,
     ConcurrentModification,
     InvalidEventPattern,
     LimitExceeded,
@@ -30,20 +29,20 @@ from routing.errors import (
 from routing.handlers import UnknownHandlerError, get_handler
 from routing.models import (
     DEFAULT_BUS_NAME,
-    MAX_TARGETS_PER_RULE,
     EventBus,
     Rule,
     RuleRevision,
     RuleState,
     Target,
     TargetKind,
-    bus_name_validator,
     rule_name_validator,
     target_id_validator,
 )
 from routing.patterns import InvalidPatternError, compile_pattern
 from routing.schedules.expressions import InvalidScheduleExpression, parse_expression
 from routing.services.callers import CallerScope
+from routing.services.quotas import quotas
+from routing.services.tags import tags_validate
 from routing.transform import InvalidTargetInputError, TargetInput
 
 
@@ -94,62 +93,13 @@ def _bump_rules_version(bus: EventBus) -> None:
     EventBus.objects.filter(pk=bus.pk).update(rules_version=F("rules_version") + 1)
 
 
-# Buses ---------------------------------------------------------------------------------------
-
-def bus_get(name: str) -> EventBus:
-    try:
-        return EventBus.objects.get(name=name)
-    except EventBus.DoesNotExist:
-        raise NotFound(f"Event bus {name} does not exist.", field="EventBusName") from None
-
-
-def bus_create(*, name: str, description: str = "", actor: Actor) -> EventBus:
-    _check(bus_name_validator, name, "Name")
-    if len(description) > 512:
-        raise ValidationError("Description is longer than 512 characters.", field="Description")
-    try:
-        with transaction.atomic():
-            return EventBus.objects.create(name=name, description=description)
-    except IntegrityError:
-        raise AlreadyExists(f"Event bus {name} already exists.", field="Name") from None
-
-
-def bus_ensure_default() -> EventBus:
-    bus, _ = EventBus.objects.get_or_create(
-        name=DEFAULT_BUS_NAME, defaults={"description": "The default event bus."}
-    )
-    return bus
-
-
-def bus_delete(*, name: str, actor: Actor) -> None:
-    if name == DEFAULT_BUS_NAME:
-        raise ValidationError("Cannot delete event bus default.", field="Name")
-    bus = bus_get(name)
-    if bus.rules.filter(deleted_at__isnull=True).exists():
-        raise ValidationError(
-            f"Event bus {name} still has rules: delete them first.", field="Name"
-        )
-    if bus.rules.exists():
-        raise ValidationError(
-            f"Event bus {name} had rules, whose history (revisions, deliveries) is kept; "
-            "it cannot be deleted.",
-            field="Name",
-        )
-    if bus.events.exists() or bus.archives.exists():
-        raise ValidationError(
-            f"Event bus {name} holds events or archives, which are kept for their history; "
-            "it cannot be deleted.",
-            field="Name",
-        )
-    bus.delete()
-
-
 # Rules ---------------------------------------------------------------------------------------
 
 def parse_event_pattern(pattern: Any) -> dict[str, Any]:
-    """Validates with the engine; the message is EventBridge's, `field` the offending path."""
+    """Validates with the engine, within the pattern-size quota; the message is EventBridge's,
+    `field` the offending path."""
     try:
-        compiled = compile_pattern(pattern)
+        compiled = compile_pattern(pattern, max_length=quotas().pattern_characters)
     except InvalidPatternError as error:
         raise InvalidEventPattern(str(error), field=getattr(error, "path", None)) from None
     if isinstance(pattern, str):
@@ -251,8 +201,10 @@ def rule_put(
     managed_by: str = "",
     expected_revision: int | None = None,
     schedule_expression: str = "",
+    tags: Mapping[str, str] | None = None,
 ) -> Rule:
     """PutRule: creates the rule, or replaces its pattern (or schedule), state and description.
+    `tags` are the new rule's; given for an existing rule, they are added to its tags.
 
     `expected_revision` guards an editor's save: the rule must still be at that revision (0: it
     must not exist yet), checked under the bus's lock, or ConcurrentModification is raised."""
@@ -264,6 +216,7 @@ def rule_put(
         raise ValidationError("Description is longer than 512 characters.", field="Description")
     actor.require_bus(bus_name)
     pattern, schedule = _pattern_or_schedule(bus_name, event_pattern, schedule_expression)
+    new_tags = tags_validate(tags or {})
     with transaction.atomic():
         bus = EventBus.objects.select_for_update().filter(name=bus_name).first()
         if bus is None:
@@ -280,11 +233,17 @@ def rule_put(
                            f"not {expected_revision}.")
             raise ConcurrentModification(message, field="Name")
         if rule is None:
+            limit = quotas().rules_per_bus
+            if Rule.objects.filter(bus=bus, deleted_at__isnull=True).count() >= limit:
+                raise LimitExceeded(
+                    f"The requested resource exceeds the maximum number allowed: event bus "
+                    f"{bus_name} has {limit} rules, its most (ROUTING_MAX_RULES_PER_BUS).",
+                    field="Name")
             rule = Rule.objects.create(
                 bus=bus, name=name, event_pattern=pattern, state=state,
                 description=description, managed_by=managed_by, revision=1,
                 schedule_expression=schedule,
-                schedule_started_at=timezone.now() if schedule else None,
+                schedule_started_at=timezone.now() if schedule else None, tags=new_tags,
             )
             _record_revision(rule, change="created", actor=actor)
             _bump_rules_version(bus)
@@ -294,6 +253,9 @@ def rule_put(
                 f"Rule {name} is managed by {rule.managed_by} and cannot be changed here.",
                 field="Name",
             )
+        if new_tags:
+            rule.tags = tags_validate({**rule.tags, **new_tags})
+            rule.save(update_fields=["tags"])
         changes = [
             label for label, changed in (
                 ("pattern", rule.event_pattern != pattern),
@@ -386,6 +348,7 @@ class TargetSpec:
     max_event_age_seconds: int = 86400
     dead_letter_enabled: bool = True
     webhook_timeout_seconds: float = 5.0
+    role_arn: str = ""
 
 
 def target_input_of(target: Target) -> TargetInput:
@@ -496,10 +459,12 @@ def target_validate(spec: TargetSpec, bus: EventBus) -> None:
         spec.target_input.validate(target_id=spec.target_id)
     except InvalidTargetInputError as error:
         raise ValidationError(str(error), field=error.field) from None
-    if spec.kind == TargetKind.BUS and spec.target_input != TargetInput():
+    # As EventBridge within one account: InputPath may pick the event to forward (which must
+    # still be a whole event); Input and InputTransformer would make it something else.
+    if spec.kind == TargetKind.BUS and spec.target_input.to_aws().keys() - {"InputPath"}:
         raise ValidationError(
-            "A bus target forwards the event unchanged: Input, InputPath and InputTransformer "
-            "are not allowed.",
+            "A bus target forwards an event: Input and InputTransformer are not allowed "
+            "(InputPath is).",
             field="Input",
         )
 
@@ -516,13 +481,14 @@ class TargetFailure:
 
 def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> list[TargetFailure]:
     """PutTargets: adds or replaces targets by Id; each bad one (or one the actor may not
-    create) fails alone. A rule on a bus the actor may not use refuses the whole call."""
+    create) fails alone. A rule on a bus the actor may not use, or that the call would take
+    past its most targets, refuses the whole call (as EventBridge does)."""
     failures: list[TargetFailure] = []
     with transaction.atomic():
         rule = _lock_live_rule(rule)
         actor.require_bus(rule.bus.name)
         live = {t.target_id: t for t in rule.targets.filter(deleted_at__isnull=True)}
-        changed = False
+        accepted: list[TargetSpec] = []
         for spec in targets:
             try:
                 target_access_check(spec, actor=actor)
@@ -530,14 +496,16 @@ def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> l
             except (AccessDenied, ValidationError) as error:
                 failures.append(TargetFailure(spec.target_id, error.code, error.message))
                 continue
+            accepted.append(spec)
+        limit = quotas().targets_per_rule
+        if len(live.keys() | {spec.target_id for spec in accepted}) > limit:
+            raise LimitExceeded(
+                f"The requested resource exceeds the maximum number allowed: rule {rule.name} "
+                f"would have more than {limit} targets (ROUTING_MAX_TARGETS_PER_RULE).",
+                field="Targets")
+        changed = False
+        for spec in accepted:
             is_new = spec.target_id not in live
-            if is_new and len(live) >= MAX_TARGETS_PER_RULE:
-                failures.append(TargetFailure(
-                    spec.target_id, LimitExceeded.code,
-                    f"The requested resource exceeds the maximum number allowed: a rule has at "
-                    f"most {MAX_TARGETS_PER_RULE} targets.",
-                ))
-                continue
             aws_input = spec.target_input.to_aws()
             values = {
                 "kind": spec.kind,
@@ -549,6 +517,7 @@ def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> l
                 "max_event_age_seconds": spec.max_event_age_seconds,
                 "dead_letter_enabled": spec.dead_letter_enabled,
                 "webhook_timeout_seconds": spec.webhook_timeout_seconds,
+                "role_arn": spec.role_arn,
             }
             if not is_new:
                 # A target's history (its deliveries) belongs to the old configuration, so a

@@ -769,19 +769,21 @@ def test_a_target_the_service_refuses_at_save_undoes_the_rules_change_too(
     assert not Target.objects.exists()
 
 
-def test_a_bus_whose_deleted_rules_remain_is_refused_with_a_message(
+def test_a_bus_is_deleted_once_its_rules_are_and_refused_with_a_message_before(
     client: Client, default_bus: EventBus, actor: Actor
 ) -> None:
     payments = EventBus.objects.create(name="payments")
     rule_put(bus_name="payments", name="old", event_pattern=PATTERN, actor=actor)
-    client.post(url(Rule, "delete", Rule.objects.get(name="old").pk), {"post": "yes"},
-                follow=True)
     response = client.post(url(EventBus, "delete", payments.pk), {"post": "yes"}, follow=True)
     assert messages_of(response) == [
-        "Event bus payments had rules, whose history (revisions, deliveries) is kept; "
-        "it cannot be deleted."
-    ]
+        "Event bus payments still has rules: delete them (and its archives) first."]
     assert EventBus.objects.filter(name="payments").exists()
+    client.post(url(Rule, "delete", Rule.objects.get(name="old").pk), {"post": "yes"},
+                follow=True)
+    client.post(url(EventBus, "delete", payments.pk), {"post": "yes"}, follow=True)
+    assert not EventBus.objects.filter(name="payments").exists()
+    # Its row stays for the deleted rule's history.
+    assert EventBus.all_objects.get(pk=payments.pk).deleted_at is not None
 
 
 def test_aws_credentials_are_listed_and_revoked_never_shown(client: Client) -> None:

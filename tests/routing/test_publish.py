@@ -6,7 +6,7 @@ import pytest
 from routing.errors import ValidationError
 from routing.models import Event, EventBus, PendingRoute
 from routing.services import bus_create, event_publish, put_events
-from routing.services.publish import MAX_ENTRY_BYTES
+from routing.services.publish import MAX_REQUEST_BYTES, entry_size
 from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +52,6 @@ def test_put_events_stores_each_event_with_its_outbox_row(default_bus: EventBus)
         ({"EventBusName": "nope"}, "ResourceNotFoundException", "Event bus nope does not exist."),
         ({"Time": "yesterday"}, "InvalidArgument", "Parameter Time is not valid"),
         ({"Resources": "arn:one"}, "InvalidArgument", "Parameter Resources is not valid"),
-        ({"Detail": json.dumps({"x": "y" * MAX_ENTRY_BYTES})}, "InvalidArgument",
-         "the limit is 262,144"),
     ],
 )
 def test_a_bad_entry_fails_alone_with_a_clear_code(
@@ -66,6 +64,22 @@ def test_a_bad_entry_fails_alone_with_a_clear_code(
     assert "EventId" in last
     assert failed["ErrorCode"] == code
     assert message in failed["ErrorMessage"]
+    assert Event.objects.count() == 2
+
+
+def test_the_request_as_a_whole_holds_at_most_1_mb_as_aws_counts_it(
+    default_bus: EventBus,
+) -> None:
+    def sized(size: int) -> dict[str, object]:
+        filler = "y" * (size - len("source") - len("t") - len('{"x":""}') - 14)
+        return entry(Source="source", DetailType="t", Time="2026-01-01T00:00:00Z",
+                     Detail=json.dumps({"x": filler}, separators=(",", ":")))
+
+    assert entry_size(sized(1000)) == 1000
+    half = MAX_REQUEST_BYTES // 2
+    assert put_events([sized(half), sized(half)], publisher=TEST_PUBLISHER).failed_entry_count == 0
+    with pytest.raises(ValidationError, match="Total size of the entries in the request is over"):
+        put_events([sized(half), sized(half + 1)], publisher=TEST_PUBLISHER)
     assert Event.objects.count() == 2
 
 

@@ -164,6 +164,21 @@ def test_permanent_errors_and_age_limits_and_dropping(rule, recorder) -> None:
     assert shaped.exhausted_condition == ExhaustedCondition.MAX_AGE
 
 
+def test_a_buss_dead_letter_config_keeps_what_its_targets_would_drop(rule, recorder) -> None:
+    from routing.services import Actor, bus_update
+
+    recorder.failures_left = 1
+    recorder.error = RuntimeError("flaky")
+    event = publish()
+    route_events([str(event.pk)])
+    shaped = Delivery.objects.get(event=event, target__target_id="shaped")
+    Delivery.objects.filter(pk=shaped.pk).update(expires_at=timezone.now())
+    shaped.target.dead_letter_enabled = False
+    shaped.target.save(update_fields=["dead_letter_enabled"])
+    bus_update(name=rule.bus.name, dead_letter_enabled=True, actor=Actor.system("test"))
+    assert delivery_attempt(str(shaped.pk)).status == DeliveryStatus.DEAD
+
+
 def test_sweeper_recovers_lost_messages_and_lost_attempts(rule, settings) -> None:
     settings.ROUTING_SWEEP_GRACE_SECONDS = 0
     settings.ROUTING_RUNNING_LEASE_SECONDS = 0
@@ -209,3 +224,30 @@ def test_archives_keep_matching_events_but_not_replays(rule, default_bus) -> Non
     assert result.deliveries == 2
     assert result.archived == 0
     assert replayed.envelope()["replay-name"] == "again"
+
+
+def test_a_bus_target_with_input_path_forwards_the_event_it_picks(
+    default_bus: EventBus, actor: Actor
+) -> None:
+    from routing.services import bus_create
+
+    bus_create(name="audit", actor=actor)
+    made = rule_put(bus_name="default", name="audit", event_pattern=PATTERN, actor=actor)
+    assert not targets_put(rule=made, actor=actor, targets=[
+        TargetSpec("whole", "bus", "audit", target_input=TargetInput(input_path="$")),
+        TargetSpec("part", "bus", "audit", target_input=TargetInput(input_path="$.detail")),
+    ])
+    event = publish(size="large")
+    route_events([str(event.pk)])
+    whole = Delivery.objects.get(event=event, target__target_id="whole")
+    assert delivery_attempt(str(whole.pk)).status == DeliveryStatus.SUCCEEDED
+    [forwarded] = Event.objects.filter(bus__name="audit")
+    assert (forwarded.source, forwarded.detail_type, forwarded.detail, forwarded.forwarded_from) \
+        == ("shop", "OrderPlaced", {"orderId": "o-1", "size": "large"}, event.pk)
+    # A path that picks no event has nothing to forward: it fails at once, without retries.
+    part = Delivery.objects.get(event=event, target__target_id="part")
+    assert delivery_attempt(str(part.pk)).status == DeliveryStatus.DEAD
+    part.refresh_from_db()
+    assert part.exhausted_condition == ExhaustedCondition.NOT_RETRYABLE
+    assert "picked no event" in part.last_error
+    assert Event.objects.filter(bus__name="audit").count() == 1

@@ -1,6 +1,6 @@
 import pytest
 
-from routing.errors import InvalidEventPattern, NotFound, ValidationError
+from routing.errors import InvalidEventPattern, LimitExceeded, NotFound, ValidationError
 from routing.models import EventBus, Rule, RuleState, Target
 from routing.services import (
     Actor,
@@ -108,9 +108,10 @@ def test_targets_are_validated_limited_and_recorded(
     assert [t["Id"] for t in rule.revisions.get(number=2).targets] == ["push", "store"]
 
     more = [TargetSpec(f"t{i}", "handler", "tests.recorder") for i in range(4)]
-    failures = targets_put(rule=rule, targets=more, actor=actor)
-    assert [f.target_id for f in failures] == ["t3"]
-    assert failures[0].code == "LimitExceededException"
+    with pytest.raises(LimitExceeded, match="more than 5 targets"):
+        targets_put(rule=rule, targets=more, actor=actor)
+    assert live.count() == 2
+    assert not targets_put(rule=rule, targets=more[:3], actor=actor)
     assert live.count() == 5
 
     assert [f.target_id for f in targets_remove(rule=rule, target_ids=["t0", "zz"],
@@ -181,12 +182,24 @@ def test_a_deleted_rule_cannot_be_changed(default_bus: EventBus, actor: Actor, r
     assert rule.revisions.count() == revisions
 
 
-def test_a_bus_that_had_rules_keeps_its_history(default_bus: EventBus, actor: Actor) -> None:
+def test_a_bus_whose_rules_were_deleted_is_deleted_and_keeps_its_history(
+    default_bus: EventBus, actor: Actor
+) -> None:
     bus_create(name="payments", actor=actor)
     rule = rule_put(bus_name="payments", name="old", event_pattern=NEW_ORDER, actor=actor)
-    rule_delete(rule=rule, actor=actor)
-    with pytest.raises(ValidationError, match="history"):
+    with pytest.raises(ValidationError, match="still has rules"):
         bus_delete(name="payments", actor=actor)
+    rule_delete(rule=rule, actor=actor)
+    assert bus_delete(name="payments", actor=actor) is True
+    assert not EventBus.objects.filter(name="payments").exists()
+    # The row stays for the rule's revisions, and the name can be used again.
+    gone = EventBus.all_objects.get(name="payments")
+    assert gone.deleted_at is not None
+    assert Rule.objects.get(pk=rule.pk).bus == gone
+    again = bus_create(name="payments", actor=actor)
+    assert again.pk != gone.pk
+    assert bus_delete(name="payments", actor=actor) is True
+    assert bus_delete(name="payments", actor=actor) is False
 
 
 def test_an_editor_save_is_refused_when_the_rule_moved_on(

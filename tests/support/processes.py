@@ -153,15 +153,17 @@ class CeleryWorker(ManagedProcess):
 
 
 class AsgiServer(ManagedProcess):
-    def __init__(self, port: int | None = None) -> None:
-        """`port`: another server's, to restart it where its pages reconnect."""
+    def __init__(self, port: int | None = None, *, environment: dict[str, str] | None = None
+                 ) -> None:
+        """`port`: another server's, to restart it where its pages reconnect; `environment`:
+        settings of its own (quotas, say)."""
         self.port = port or free_tcp_port()
         command = [
             sys.executable, "-m", "uvicorn", "coffeeshop.asgi:application",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--no-access-log", "--timeout-graceful-shutdown", "2",
         ]
-        super().__init__("asgi-server", command, child_environment())
+        super().__init__("asgi-server", command, child_environment(**(environment or {})))
 
     @property
     def url(self) -> str:

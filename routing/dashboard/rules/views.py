@@ -58,6 +58,7 @@ from routing.services import (
     targets_put,
     targets_remove,
 )
+from routing.services.quotas import quotas
 from routing.services.rules import parse_event_pattern
 from routing.transform import GroupNameError, InvalidTargetInputError, format_group_name
 
@@ -104,6 +105,10 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/rules/list.html", {
         "buses": buses,
         "bus": bus,
+        "bus_tags": sorted(bus.tags.items()) if bus is not None else [],
+        "bus_rule_count": next((choice.live_rules for choice in buses
+                                if bus is not None and choice.name == bus.name), 0),
+        "quotas": quotas(),
         "rows": rule_rows(bus) if bus is not None else [],
     })
 

@@ -43,7 +43,17 @@ def test_every_action_round_trips_in_botocores_shapes(events: Any, recorder: Rec
     assert [bus["Name"] for bus in events.list_event_buses(NamePrefix="ord")["EventBuses"]] == [
         "orders"
     ]
-    events.create_event_bus(Name="scratch")
+    events.create_event_bus(Name="scratch", Tags=[{"Key": "team", "Value": "bar"}])
+    scratch_arn = bus_arn("scratch")
+    assert events.list_tags_for_resource(ResourceARN=scratch_arn)["Tags"] == [
+        {"Key": "team", "Value": "bar"}]
+    events.tag_resource(ResourceARN=scratch_arn, Tags=[{"Key": "cost", "Value": "ops"}])
+    events.untag_resource(ResourceARN=scratch_arn, TagKeys=["team"])
+    assert events.list_tags_for_resource(ResourceARN=scratch_arn)["Tags"] == [
+        {"Key": "cost", "Value": "ops"}]
+    updated = events.update_event_bus(Name="scratch", Description="Scratch space")
+    assert (updated["Arn"], updated["Description"]) == (scratch_arn, "Scratch space")
+    assert events.describe_event_bus(Name="scratch")["Description"] == "Scratch space"
     events.delete_event_bus(Name="scratch")
     assert "scratch" not in {bus["Name"] for bus in events.list_event_buses()["EventBuses"]}
 
@@ -290,7 +300,8 @@ def test_invalid_pattern_is_invalid_event_pattern_exception_with_the_engines_mes
         events.test_event_pattern(EventPattern=bad, Event=event)
     assert tested.value.response["Error"]["Message"] == str(engine.value)
     with pytest.raises(events.exceptions.ClientError,
-                       match=r"Parameter Event is not valid\. Reason: missing region") as no_region:
+                       match=r"\(reached max retries: 0\): Parameter Event is not valid\.$"
+                       ) as no_region:
         events.test_event_pattern(EventPattern='{"source": ["shop"]}',
                                   Event=json.dumps({k: v for k, v in json.loads(event).items()
                                                     if k != "region"}))
@@ -322,8 +333,8 @@ def test_errors_are_botocores_modeled_exceptions(events: Any, recorder: Recorder
     with pytest.raises(events.exceptions.ClientError,
                        match=r"Parameter\(s\) EventPattern or ScheduleExpression must be"):
         events.put_rule(Name="nothing")
-    with pytest.raises(events.exceptions.ClientError, match="Tags is not supported"):
-        events.create_event_bus(Name="tagged", Tags=[{"Key": "team", "Value": "bar"}])
+    with pytest.raises(events.exceptions.ClientError, match="LogConfig is not supported"):
+        events.create_event_bus(Name="logged", LogConfig={"Level": "INFO"})
     with pytest.raises(events.exceptions.ClientError, match="less than or equal to 10") as many:
         events.put_events(Entries=[{"Source": "shop", "DetailType": "x", "Detail": "{}"}] * 11)
     assert many.value.response["Error"]["Code"] == "ValidationException"
@@ -343,31 +354,28 @@ def test_put_targets_limits(events: Any) -> None:
         events.put_targets(Rule="busy", Targets=eleven)
     assert too_many.value.response["Error"]["Code"] == "ValidationException"
     assert events.put_targets(Rule="busy", Targets=eleven[:4])["FailedEntryCount"] == 0
-    # A rule holds at most five targets: the sixth and seventh fail alone.
-    put = events.put_targets(Rule="busy", Targets=eleven[4:7])
-    assert put["FailedEntryCount"] == 2
-    assert [(f["TargetId"], f["ErrorCode"]) for f in put["FailedEntries"]] == [
-        ("t5", "LimitExceededException"), ("t6", "LimitExceededException")]
-    assert len(events.list_targets_by_rule(Rule="busy")["Targets"]) == 5
+    # A rule holds at most five targets: a call that would pass that is refused whole, as AWS.
+    with pytest.raises(events.exceptions.LimitExceededException,
+                       match="maximum number allowed"):
+        events.put_targets(Rule="busy", Targets=eleven[4:7])
+    assert len(events.list_targets_by_rule(Rule="busy")["Targets"]) == 4
+    assert events.put_targets(Rule="busy", Targets=eleven[4:5])["FailedEntryCount"] == 0
     # Replacing an existing target is no new target.
     replaced = events.put_targets(Rule="busy", Targets=[
         {"Id": "t0", "Arn": "https://hooks.example.com/new"}])
     assert replaced["FailedEntryCount"] == 0
+    # What this bus cannot deliver to still fails target by target.
     bad = events.put_targets(Rule="busy", Targets=[
-        {"Id": "t1", "Arn": "https://hooks.example.com/1", "Input": "{", "InputPath": "$.x"},
         {"Id": "t2", "Arn": "https://hooks.example.com/2", "DeadLetterConfig": {
             "Arn": "arn:aws:sqs:us-east-1:123456789012:dlq"}},
         {"Id": "t3", "Arn": "https://hooks.example.com/3", "SqsParameters": {
             "MessageGroupId": "g"}},
-        {"Id": "t4", "Arn": "https://hooks.example.com/4",
-         "RetryPolicy": {"MaximumRetryAttempts": 186}},
     ])
-    assert [f["TargetId"] for f in bad["FailedEntries"]] == ["t1", "t2", "t3", "t4"]
+    assert [f["TargetId"] for f in bad["FailedEntries"]] == ["t2", "t3"]
     assert all(f["ErrorCode"] == "ValidationException" for f in bad["FailedEntries"])
     messages = [f["ErrorMessage"] for f in bad["FailedEntries"]]
-    assert DEAD_LETTER_ARN in messages[1]
-    assert "SqsParameters is not supported" in messages[2]
-    assert "MaximumRetryAttempts must be between 0 and 185" in messages[3]
+    assert DEAD_LETTER_ARN in messages[0]
+    assert "SqsParameters is not supported" in messages[1]
 
 
 def test_endpoint_url_with_or_without_trailing_slash(client_for: Any, credential: Any) -> None:
@@ -376,22 +384,36 @@ def test_endpoint_url_with_or_without_trailing_slash(client_for: Any, credential
         assert client.list_event_buses()["EventBuses"][0]["Name"] == "default"
 
 
-def test_a_full_put_events_request_is_accepted_and_an_oversized_entry_fails_alone(
-    events: Any,
-) -> None:
-    def entry(size: int) -> dict[str, str]:
-        # Source + DetailType + Detail, in UTF-8 bytes: what EventBridge counts.
-        filler = "x" * (size - len('s') - len('t') - len('{"p":""}'))
-        return {"Source": "s", "DetailType": "t", "Detail": json.dumps({"p": filler},
-                                                                       separators=(",", ":"))}
+def test_put_events_counts_1_mb_over_the_whole_request_as_aws_does(events: Any) -> None:
+    def entry(size: int, **extra: Any) -> dict[str, Any]:
+        # Source + DetailType + Detail (+ Resources, + 14 for Time), in UTF-8 bytes: what
+        # AWS's "Calculating PutEvents event entry size" counts.
+        used = len("s") + len("t") + len('{"p":""}') + sum(map(len, extra.get("Resources", [])))
+        used += 14 if "Time" in extra else 0
+        filler = "é" * ((size - used) // 2) + "x" * ((size - used) % 2)
+        return {"Source": "s", "DetailType": "t",
+                "Detail": json.dumps({"p": filler}, separators=(",", ":"),
+                                     ensure_ascii=False), **extra}
 
-    limit = 256 * 1024
-    # Ten entries at the limit make a body over Django's 2.5 MB in-memory cap; still read.
-    result = events.put_events(Entries=[entry(limit)] * 9 + [entry(limit + 1)])
-    assert result["FailedEntryCount"] == 1
-    assert all("EventId" in item for item in result["Entries"][:9])
-    assert result["Entries"][9]["ErrorCode"] == "InvalidArgument"
-    assert "262,145 bytes" in result["Entries"][9]["ErrorMessage"]
+    limit = 1024 * 1024
+    # One entry of a whole megabyte (over the old 256 KB per entry) is accepted.
+    [stored] = events.put_events(Entries=[entry(limit)])["Entries"]
+    assert "EventId" in stored
+    # Four entries that sum to the limit, Time and Resources counted, are accepted ...
+    quarter = limit // 4
+    parts = [entry(quarter), entry(quarter, Time=datetime.now(UTC)),
+             entry(quarter, Resources=["arn:aws:s3:::bucket"]), entry(quarter)]
+    assert events.put_events(Entries=parts)["FailedEntryCount"] == 0
+    # ... and one byte more refuses the whole request, in AWS's words.
+    before = Event.objects.count()
+    parts[-1] = entry(quarter + 1)
+    with pytest.raises(events.exceptions.ClientError) as refused:
+        events.put_events(Entries=parts)
+    assert refused.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Total size of the entries in the request is over the limit."}
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert Event.objects.count() == before
 
 
 def test_rules_a_system_feature_manages_are_managed_rule_exceptions(events: Any) -> None:

@@ -180,12 +180,12 @@ def test_scope_checks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(("offset", "accepted"), [
-    (timedelta(minutes=14, seconds=59), True),
-    (timedelta(minutes=-14, seconds=-59), True),
-    (timedelta(minutes=15, seconds=1), False),
-    (timedelta(minutes=-15, seconds=-1), False),
+    (timedelta(minutes=4, seconds=59), True),
+    (timedelta(minutes=-4, seconds=-59), True),
+    (timedelta(minutes=5, seconds=1), False),
+    (timedelta(minutes=-5, seconds=-1), False),
 ])
-def test_clock_skew_window_is_15_minutes(monkeypatch: pytest.MonkeyPatch, offset: timedelta,
+def test_clock_skew_window_is_5_minutes(monkeypatch: pytest.MonkeyPatch, offset: timedelta,
                                          accepted: bool) -> None:
     request = sign_with_botocore(when=NOW + offset, monkeypatch=monkeypatch)
     if accepted:

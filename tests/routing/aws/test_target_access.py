@@ -96,3 +96,31 @@ def test_scoped_credential_cannot_put_rules_or_targets_on_a_bus_outside_its_scop
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "shop-internal" in refused.value.response["Error"]["Message"]
     assert not Target.objects.exists()
+
+
+def test_tags_updates_and_deletes_stay_inside_the_credentials_buses(partner: Any) -> None:
+    from routing.models import EventBus
+
+    rule_put(bus_name="shop-internal", name="inner", event_pattern={"source": ["shop"]},
+             actor=SYSTEM)
+    foreign = [bus_arn("shop-internal"),
+               f"arn:aws:events:{region()}:{ACCOUNT_ID}:rule/shop-internal/inner"]
+    for arn in foreign:
+        for call in (lambda arn=arn: partner.list_tags_for_resource(ResourceARN=arn),
+                     lambda arn=arn: partner.tag_resource(ResourceARN=arn,
+                                                          Tags=[{"Key": "k", "Value": "v"}]),
+                     lambda arn=arn: partner.untag_resource(ResourceARN=arn, TagKeys=["k"])):
+            with pytest.raises(ClientError) as refused:
+                call()
+            assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    for call in (lambda: partner.update_event_bus(Name="shop-internal", Description="mine"),
+                 lambda: partner.delete_event_bus(Name="shop-internal")):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    inside = EventBus.objects.get(name="shop-internal")
+    assert (inside.tags, inside.description, inside.deleted_at) == ({}, "", None)
+    assert Rule.objects.get(name="inner").tags == {}
+    # Its own bus it may tag.
+    partner.tag_resource(ResourceARN=bus_arn("partner"), Tags=[{"Key": "k", "Value": "v"}])
+    assert EventBus.objects.get(name="partner").tags == {"k": "v"}

@@ -52,7 +52,8 @@ def test_other_arns_are_refused_with_the_supported_forms(arn: str) -> None:
 
 
 def test_target_options_and_their_defaults() -> None:
-    plain = target_spec_from_aws(Params({"Id": "t", "Arn": "https://example.com/"}, "Targets.1"))
+    plain = target_spec_from_aws(Params({"Id": "t", "Arn": "https://example.com/"},
+                                        "Targets.1.member"))
     assert (plain.max_retry_attempts, plain.max_event_age_seconds) == (185, 86400)
     assert plain.dead_letter_enabled is False  # EventBridge drops what runs out of retries
     assert plain.target_input == TargetInput()
@@ -72,8 +73,8 @@ def test_target_options_and_their_defaults() -> None:
     with pytest.raises(ValidationError, match="EcsParameters is not supported"):
         target_spec_from_aws(Params({"Id": "t", "Arn": "https://example.com/",
                                      "EcsParameters": {"TaskDefinitionArn": "x"}}))
-    with pytest.raises(ValidationError, match=r"Value null at 'targets\.1\.id'"):
-        target_spec_from_aws(Params({"Arn": "https://example.com/"}, "Targets.1"))
+    with pytest.raises(ValidationError, match=r"Value null at 'targets\.1\.member\.id'"):
+        target_spec_from_aws(Params({"Arn": "https://example.com/"}, "Targets.1.member"))
 
 
 def test_a_stored_target_reads_back_as_it_was_put() -> None:

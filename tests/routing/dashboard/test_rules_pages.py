@@ -501,3 +501,30 @@ def test_restore_brings_back_an_old_revision_as_a_new_one(
     assert "Rule Numbers has no revision 42." in text_of(missing)
     edited_rule.refresh_from_db()
     assert edited_rule.revision == 4
+
+
+def test_the_bus_page_shows_its_tags_dead_letters_and_quotas(
+    client: Client, rule: Rule, settings: Any
+) -> None:
+    settings.ROUTING_MAX_RULES_PER_BUS = 7
+    settings.ROUTING_PUT_EVENTS_PER_SECOND = 25
+    settings.ROUTING_PUT_EVENTS_BURST = 50
+    bus = rule.bus
+    bus.tags = {"team": "bar", "cost": "ops"}
+    bus.dead_letter_enabled = True
+    bus.save(update_fields=["tags", "dead_letter_enabled"])
+    Rule.objects.filter(pk=rule.pk).update(tags={"owner": "kitchen"})
+
+    page = text_of(client.get(reverse("dashboard-rules:list") + f"?bus={BUS}"))
+
+    tags = re.search(r'<ul class="tag-list" aria-label="Tags of [^"]+">(.*?)</ul>', page).group(1)
+    assert re.findall(r">([^<]+)</li>", tags) == ["cost=ops", "team=bar"]
+    assert "kept for every target" in page
+    assert re.search(r'data-quota="rules-per-bus">1 of 7 rules<', page)
+    assert re.search(r'data-quota="targets-per-rule">at most 5 targets per rule<', page)
+    assert re.search(r'data-quota="pattern-characters">event patterns of up to 2048 characters<',
+                     page)
+    assert "25 requests per second for each caller (bursts of 50)" in page
+    editor = text_of(client.get(reverse("dashboard-rules:edit", args=[rule.pk])))
+    assert re.search(r'aria-label="Tags of Numbers"><li class="pill mono">owner=kitchen</li>',
+                     editor)
