@@ -428,6 +428,15 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+def _register_destinations() -> None:
+    from routing.aws.destinations import ACTIONS as DESTINATION_ACTIONS
+
+    ACTIONS.update(DESTINATION_ACTIONS)
+
+
+_register_destinations()
+
+
 def dispatch(action: str, body: dict[str, Any], caller: AwsCaller) -> Output:
     return ACTIONS[action](Params(body), caller)
 
