@@ -101,3 +101,17 @@ def target_signing_secret_rotate(*, target: Target, overlap_seconds: int | None 
         locked.save(update_fields=["signing_secret", "previous_signing_secret",
                                    "previous_signing_secret_expires_at"])
     return target_signing_secret(locked)
+
+
+def webhook_target_get(*, bus_name: str, rule_name: str, target_id: str) -> Target:
+    """The live webhook target `target_id` of the rule, or NotFound."""
+    from routing.errors import NotFound
+    from routing.services.rules import rule_get
+
+    rule = rule_get(bus_name=bus_name, name=rule_name)
+    target = (Target.objects.select_related("rule", "rule__bus")
+              .filter(rule=rule, target_id=target_id, deleted_at__isnull=True).first())
+    if target is None:
+        raise NotFound(f"Rule {rule_name} has no target {target_id}.", field="TargetId")
+    _signing_target_check(target)
+    return target
