@@ -29,6 +29,7 @@ ROUTE_TASK = "routing.route_events"
 DELIVER_TASK = "routing.deliver"
 DELIVER_BATCH_TASK = "routing.deliver_batch"
 REPLAY_TASK = "routing.replay"
+AUTHORIZE_CONNECTION_TASK = "routing.authorize_connection"
 # Deliveries to fast target kinds that the sweeper re-sends travel in one message per this many
 # (webhooks, one message each: routing.targets.registry.ONE_MESSAGE_EACH).
 DELIVERY_BATCH = 25
@@ -193,3 +194,10 @@ def send_replay(replay_id: int) -> bool:
     """A lost replay message is not lost work: the resume job sends it again once the replay
     has been silent for a while."""
     return _send(REPLAY_TASK, [replay_id])
+
+
+def authorize_connection_on_commit(connection_id: int) -> None:
+    """An OAuth connection's first token. A lost message leaves it AUTHORIZING, and its first
+    delivery fetches the token itself."""
+    transaction.on_commit(
+        lambda: _sender.submit((AUTHORIZE_CONNECTION_TASK, [connection_id], None)))

@@ -296,6 +296,7 @@ class TargetKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook (HTTP POST)"
     CHANNELS = "channels", "Channels group (websockets)"
     BUS = "bus", "Another event bus"
+    API_DESTINATION = "api_destination", "API destination (HTTP API behind a connection)"
 
 
 def new_signing_secret() -> str:
@@ -313,6 +314,12 @@ class Target(models.Model):
         default=5.0, validators=[MinValueValidator(0.1), MaxValueValidator(30.0)]
     )
     signing_secret = models.CharField(max_length=128, default=new_signing_secret, blank=True)
+    # After a rotation the old secret still signs (a second signature) until this passes.
+    previous_signing_secret = models.CharField(max_length=128, blank=True, default="")
+    previous_signing_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # An api_destination target's HttpParameters (PathParameterValues, HeaderParameters,
+    # QueryStringParameters), as EventBridge takes them.
+    http_parameters = models.JSONField(null=True, blank=True)
     # What the target receives: EventBridge's Input / InputPath / InputTransformer (at most one).
     input = models.TextField(blank=True, default="")
     input_path = models.CharField(max_length=256, blank=True, default="")
@@ -574,3 +581,16 @@ class AwsCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.access_key_id})"
+
+
+# Connections and API destinations live in a module of their own; importing them here makes
+# them models of this app.
+from routing.connection_models import (  # noqa: E402, F401
+    ApiDestination,
+    ApiDestinationState,
+    AuthorizationType,
+    Connection,
+    ConnectionState,
+    HttpMethod,
+)
+

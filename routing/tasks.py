@@ -8,6 +8,7 @@ from routing.schedules.firing import schedules_fire
 from routing.services.archives import events_purge_by_retention, replay_run, replays_resume
 from routing.services.delivery import deliveries_attempt, delivery_attempt
 from routing.services.matching import route_events as route_events_service
+from routing.services.oauth import connection_authorize
 from routing.services.sweeper import sweep
 
 
@@ -28,6 +29,11 @@ def deliver(delivery_id: str) -> str:
 def deliver_batch(delivery_ids: list[str]) -> dict[str, int]:
     reports = deliveries_attempt(delivery_ids)
     return {"attempted": sum(1 for report in reports if report.attempt is not None)}
+
+
+@shared_task(name="routing.authorize_connection", soft_time_limit=30, time_limit=40)
+def authorize_connection(connection_id: int) -> str:
+    return connection_authorize(connection_id)
 
 
 @shared_task(name="routing.sweep")

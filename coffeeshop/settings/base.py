@@ -143,6 +143,12 @@ ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("ROUTING_WEBHOOK_ALLOW_PRIVAT
 # The certificates webhook HTTPS is verified against (a PEM file); empty: certifi's bundle.
 ROUTING_WEBHOOK_CA_BUNDLE = env_str("ROUTING_WEBHOOK_CA_BUNDLE", "")
 ROUTING_EVENT_RETENTION_DAYS = env_int("ROUTING_EVENT_RETENTION_DAYS", 30)
+# After a webhook signing secret is rotated, the old one keeps signing beside it this long.
+ROUTING_SIGNING_SECRET_OVERLAP_SECONDS = env_int("ROUTING_SIGNING_SECRET_OVERLAP_SECONDS", 86400)
+# An API destination's delivery waits at most this long for its rate-limit slot; beyond, it is
+# put back (pending, no attempt counted) until its slot comes.
+ROUTING_API_DESTINATION_MAX_WAIT_SECONDS = float(
+    env_str("ROUTING_API_DESTINATION_MAX_WAIT_SECONDS", "1.0"))
 # Encrypts the AWS-protocol credentials' secrets (Fernet keys, comma-separated to rotate; empty:
 # derived from SECRET_KEY).
 ROUTING_AWS_CREDENTIALS_KEY = env_str("ROUTING_AWS_CREDENTIALS_KEY", "")

@@ -36,7 +36,7 @@ from routing.models import (
 )
 from routing.selectors.publishers import event_publisher
 from routing.services.rules import target_input_of
-from routing.targets.base import AttemptFailure, DeliveryContext
+from routing.targets.base import AttemptFailure, DeliveryContext, SendDeferred
 from routing.targets.registry import ONE_MESSAGE_EACH, send_to_target
 from routing.transform import render_target_input
 
@@ -138,6 +138,8 @@ class _Outcome:
     update: dict[str, object]
     retry_in: float | None
     report: AttemptReport
+    # False for a send put off before it started (SendDeferred): no attempt to record.
+    record_attempt: bool = True
 
 
 def _attempt(delivery: Delivery) -> _Outcome:
@@ -168,6 +170,11 @@ def _attempt(delivery: Delivery) -> _Outcome:
             ingestion_time=event.ingested_at.isoformat().replace("+00:00", "Z"),
         )
         response_status = send_to_target(target, payload, context)
+    except SendDeferred as deferred:
+        deferred_outcome = _deferred(delivery, deferred, started_at)
+        if deferred_outcome is not None:
+            return deferred_outcome
+        failure = AttemptFailure("THROTTLING", deferred.reason)
     except AttemptFailure as error:
         failure = error
         response_status = error.response_status
@@ -178,6 +185,23 @@ def _attempt(delivery: Delivery) -> _Outcome:
         failure = AttemptFailure("InternalError", f"{type(error).__name__}: {error}")
     return _outcome(delivery, failure, started_at, (time.perf_counter() - clock) * 1000,
                     response_status)
+
+
+def _deferred(delivery: Delivery, deferred: SendDeferred, started_at: datetime
+              ) -> _Outcome | None:
+    """Back to pending, the claim's attempt not counted, due when the send can start; None if
+    that is past the delivery's maximum age (then it is a failed attempt like any other)."""
+    now = timezone.now()
+    due = now + timedelta(seconds=deferred.seconds)
+    if due > delivery.expires_at:
+        return None
+    update: dict[str, object] = {
+        "status": DeliveryStatus.PENDING, "next_attempt_at": due, "enqueued_at": now,
+        "attempt_count": F("attempt_count") - 1, "claim_token": "", "claimed_at": None,
+    }
+    report = AttemptReport(str(delivery.pk), DeliveryStatus.PENDING, None, deferred.reason)
+    return _Outcome(delivery, None, started_at, now, 0.0, None, update, deferred.seconds,
+                    report, record_attempt=False)
 
 
 def _outcome(delivery: Delivery, failure: AttemptFailure | None, started_at: datetime,
@@ -239,6 +263,9 @@ def _write_outcome(outcome: _Outcome, token: str) -> None:
         pk=delivery.pk, claim_token=token, status=DeliveryStatus.RUNNING
     ).update(**outcome.update)
     if not settled:
+        return
+    if not outcome.record_attempt:
+        dispatch.deliver_on_commit(str(delivery.pk), countdown=outcome.retry_in)
         return
     DeliveryAttempt.objects.create(
         delivery=delivery,

@@ -349,6 +349,8 @@ class TargetSpec:
     dead_letter_enabled: bool = True
     webhook_timeout_seconds: float = 5.0
     role_arn: str = ""
+    # api_destination targets only: EventBridge's HttpParameters.
+    http_parameters: dict[str, Any] | None = None
 
 
 def target_input_of(target: Target) -> TargetInput:
@@ -362,34 +364,38 @@ def target_input_of(target: Target) -> TargetInput:
 
 
 def _webhook_url_validate(address: str) -> None:
+    outbound_url_validate(address, field="Address", what="Webhook URL")
+
+
+def outbound_url_validate(address: str, *, field: str, what: str) -> None:
     """An http(s) URL whose host, as the sender's and Python's parsers both read it, is no
     spelling of an address the address policy refuses (the sender checks again at each send,
-    by what the name resolves to)."""
+    by what the name resolves to). For webhooks, API destinations and OAuth endpoints."""
     parts = urlsplit(address)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValidationError("A webhook target needs an http:// or https:// URL.",
-                              field="Address")
+        raise ValidationError(
+            "A webhook target needs an http:// or https:// URL." if what == "Webhook URL"
+            else f"{what} must be an http:// or https:// URL.", field=field)
     shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # no user-info, path or query
-    _webhook_host_validate(parts.hostname, shown)
+    _outbound_host_validate(parts.hostname, shown, field, what)
     try:
         sender_host = httpx.URL(address).raw_host.decode("ascii")
     except httpx.InvalidURL as error:
-        raise ValidationError(f"Webhook URL {shown} is not a valid URL: {error}.",
-                              field="Address") from None
-    _webhook_host_validate(sender_host, shown)
+        raise ValidationError(f"{what} {shown} is not a valid URL: {error}.",
+                              field=field) from None
+    _outbound_host_validate(sender_host, shown, field, what)
 
 
-def _webhook_host_validate(host: str, shown: str) -> None:
+def _outbound_host_validate(host: str, shown: str, field: str, what: str) -> None:
     try:
         reason = netpolicy.host_refusal(host)
     except netpolicy.InvalidHostError as error:
-        raise ValidationError(f"Webhook URL {shown} is refused: {error}.",
-                              field="Address") from None
+        raise ValidationError(f"{what} {shown} is refused: {error}.", field=field) from None
     if reason is not None and not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         raise ValidationError(
-            f"Webhook URL {shown} is refused: {reason}; set {netpolicy.ALLOW_SETTING} to "
+            f"{what} {shown} is refused: {reason}; set {netpolicy.ALLOW_SETTING} to "
             "allow it.",
-            field="Address",
+            field=field,
         )
 
 
@@ -449,6 +455,13 @@ def target_validate(spec: TargetSpec, bus: EventBus) -> None:
                                   field="Address")
         if not EventBus.objects.filter(name=spec.address).exists():
             raise ValidationError(f"Event bus {spec.address} does not exist.", field="Address")
+    elif spec.kind == TargetKind.API_DESTINATION:
+        from routing.services.destination_targets import api_destination_target_validate
+
+        api_destination_target_validate(spec.address, spec.http_parameters)
+    if spec.http_parameters and spec.kind != TargetKind.API_DESTINATION:
+        raise ValidationError("HttpParameters are for API destination targets only.",
+                              field="HttpParameters")
     if not 0 <= spec.max_retry_attempts <= 185:
         raise ValidationError("MaximumRetryAttempts must be between 0 and 185.",
                               field="RetryPolicy.MaximumRetryAttempts")
@@ -518,6 +531,7 @@ def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> l
                 "dead_letter_enabled": spec.dead_letter_enabled,
                 "webhook_timeout_seconds": spec.webhook_timeout_seconds,
                 "role_arn": spec.role_arn,
+                "http_parameters": spec.http_parameters or None,
             }
             if not is_new:
                 # A target's history (its deliveries) belongs to the old configuration, so a
@@ -527,8 +541,14 @@ def targets_put(*, rule: Rule, targets: Sequence[TargetSpec], actor: Actor) -> l
                     continue
                 old.deleted_at = timezone.now()
                 old.save(update_fields=["deleted_at"])
+            # A replaced webhook keeps signing with its secrets: its receiver knows them.
+            kept = {} if is_new else {
+                "signing_secret": old.signing_secret,
+                "previous_signing_secret": old.previous_signing_secret,
+                "previous_signing_secret_expires_at": old.previous_signing_secret_expires_at,
+            }
             live[spec.target_id] = Target.objects.create(
-                rule=rule, target_id=spec.target_id, **values
+                rule=rule, target_id=spec.target_id, **values, **kept
             )
             changed = True
         if changed:

@@ -54,3 +54,13 @@ class AttemptFailure(Exception):
         self.retryable = retryable
         self.response_status = response_status
         self.retry_after = retry_after
+
+
+class SendDeferred(Exception):
+    """The send did not start and counts as no attempt: the delivery goes back to pending and
+    is tried again in `seconds` (an API destination waiting for its rate-limit slot)."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason

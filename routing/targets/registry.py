@@ -5,19 +5,20 @@ It returns the receiver's response status where there is one."""
 from __future__ import annotations
 
 from routing.models import Target, TargetKind
-from routing.targets import bus, channels, handler, webhook
+from routing.targets import api_destination, bus, channels, handler, webhook
 from routing.targets.base import AttemptFailure, DeliveryContext
 
 # Kinds whose send waits on someone else over the network: each of their deliveries travels in a
 # message of its own, so one slow receiver holds up no other delivery and a time limit cuts one
 # send. The other kinds are fast and are attempted in batches (the route task, the sweeper).
-ONE_MESSAGE_EACH: frozenset[str] = frozenset({TargetKind.WEBHOOK})
+ONE_MESSAGE_EACH: frozenset[str] = frozenset({TargetKind.WEBHOOK, TargetKind.API_DESTINATION})
 
 _SENDERS = {
     TargetKind.HANDLER: handler.send,
     TargetKind.WEBHOOK: webhook.send,
     TargetKind.CHANNELS: channels.send,
     TargetKind.BUS: bus.send,
+    TargetKind.API_DESTINATION: api_destination.send,
 }
 
 

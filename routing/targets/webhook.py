@@ -1,20 +1,20 @@
 """`webhook` targets: an HTTP POST of the payload, signed, with an idempotency key.
 
 Headers sent with every attempt:
-- `Idempotency-Key`: the delivery's id, the same on every attempt of this (event, target);
-- `X-Coffeeshop-Signature`: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` keyed by the
-  target's signing secret (receivers recompute it and reject stale timestamps);
-- `X-Coffeeshop-Event-Id`, `X-Coffeeshop-Rule`, `X-Coffeeshop-Attempt`.
+- `webhook-id`, `webhook-timestamp`, `webhook-signature`: the Standard Webhooks signature
+  (https://www.standardwebhooks.com): `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`
+  keyed by the target's signing secret (shown as `whsec_...`); while a rotated-out secret is
+  still in its overlap, a second signature made with it follows, space-separated. The id is the
+  delivery's, the same on every attempt. Any Standard Webhooks library verifies it.
+- `X-Coffeeshop-Signature`: the older header, kept for existing receivers:
+  `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (and `,v1=<...>` with the previous
+  secret during an overlap);
+- `Idempotency-Key`: the delivery's id; `X-Coffeeshop-Event-Id`, `X-Coffeeshop-Rule`,
+  `X-Coffeeshop-Attempt`.
 
 2xx is success. 429 and 5xx, time-outs and connection errors are retried (honouring
-Retry-After); any other status is not, since sending the same request again cannot fix it.
-The host is resolved once per attempt and every address it resolves to is checked against
-`routing.netpolicy` (loopback, private, link-local, metadata... are refused unless
-ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES is set); the connection is then opened to one of exactly
-those addresses, never resolving again, so a name that rebinds between check and connect cannot
-move it. The URL, the Host header and TLS (SNI and certificate verification) keep the hostname.
-Redirects are not followed, and proxies from the environment are not used: a proxy would resolve
-the name itself.
+Retry-After); any other status is not. Where a request may go is `routing.targets.outbound`'s
+to check (resolved once, every address checked, the connection pinned to them).
 """
 
 from __future__ import annotations
@@ -22,153 +22,56 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import ssl
-import threading
 import time
-from collections.abc import Iterable
-from contextvars import ContextVar
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 
-import certifi
-import httpcore
-import httpx
-from django.conf import settings
-from httpcore._backends.sync import SyncStream
-
-from routing import netpolicy
 from routing.models import Target
-from routing.targets.base import AttemptFailure, DeliveryContext
+from routing.services.signing import standard_webhooks_signer, target_signing_keys
+from routing.targets.base import DeliveryContext
+from routing.targets.outbound import checked_url, failure_of, send_checked
 
-USER_AGENT = "coffeeshop-eventbus/1.0"
 SIGNATURE_HEADER = "X-Coffeeshop-Signature"
 
-_local = threading.local()
+
+def _hex_digest(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class _Pin:
-    host: str
-    port: int
-    addresses: tuple[netpolicy.Resolved, ...]
-
-
-# The checked addresses of the request being sent on this thread (or task).
-_pin: ContextVar[_Pin | None] = ContextVar("webhook_pin", default=None)
-
-
-class _PinnedBackend(httpcore.SyncBackend):
-    """Opens connections only to the addresses checked for the request being sent."""
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-                    ) -> httpcore.NetworkStream:
-        pin = _pin.get()
-        if pin is None or (host, port) != (pin.host, pin.port):
-            raise httpcore.ConnectError(f"{host}:{port} is not the checked webhook host.")
-        error: OSError | None = None
-        for resolved in pin.addresses:
-            sock = socket.socket(resolved.family, socket.SOCK_STREAM)
-            try:
-                sock.settimeout(timeout)
-                for option in socket_options or ():
-                    sock.setsockopt(*option)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                sock.connect(resolved.sockaddr)
-            except OSError as failed:
-                sock.close()
-                error = failed
-                continue
-            return SyncStream(sock)
-        if isinstance(error, TimeoutError):
-            raise httpcore.ConnectTimeout(str(error))
-        raise httpcore.ConnectError(f"{error}")
-
-
-class _PinnedTransport(httpx.HTTPTransport):
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
-        super().__init__(verify=ssl_context, trust_env=False)
-        # httpx 0.28 takes no network backend; the httpcore pool it wraps does.
-        limits = httpx.Limits()
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PinnedBackend(),
-        )
-
-
-def _client() -> httpx.Client:
-    # One per thread and per policy: a pooled connection is reused only under the policy (and
-    # the trusted certificates) it was checked with.
-    key = (settings.ROUTING_WEBHOOK_CA_BUNDLE, settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
-    clients: dict[tuple[str, bool], httpx.Client] = _local.__dict__.setdefault("clients", {})
-    client = clients.get(key)
-    if client is None:
-        ssl_context = ssl.create_default_context(cafile=key[0] or certifi.where())
-        client = httpx.Client(transport=_PinnedTransport(ssl_context), follow_redirects=False,
-                              trust_env=False, headers={"User-Agent": USER_AGENT})
-        clients[key] = client
-    return client
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
+def sign(secret: str, timestamp: int, body: bytes, *, also: tuple[str, ...] = ()) -> str:
+    """The X-Coffeeshop-Signature header: one v1 per secret, the current one first."""
+    digests = [_hex_digest(key, timestamp, body) for key in (secret, *also)]
+    return f"t={timestamp}," + ",".join(f"v1={digest}" for digest in digests)
 
 
 def verify_signature(secret: str, header: str, body: bytes, *, tolerance_seconds: int = 300,
                      now: float | None = None) -> bool:
-    """What a receiver does: recompute the signature and refuse stale timestamps."""
+    """What a receiver of X-Coffeeshop-Signature does: recompute the signature, accept it if
+    any v1 matches, and refuse stale timestamps."""
     try:
-        fields = dict(part.split("=", 1) for part in header.split(","))
-        timestamp = int(fields["t"])
-    except (ValueError, KeyError):
+        fields = [part.split("=", 1) for part in header.split(",")]
+        timestamp = int(next(value for key, value in fields if key == "t"))
+    except (ValueError, StopIteration):
         return False
     if abs((now if now is not None else time.time()) - timestamp) > tolerance_seconds:
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), header)
+    expected = _hex_digest(secret, timestamp, body)
+    return any(key == "v1" and hmac.compare_digest(expected, value) for key, value in fields)
 
 
-def _checked_addresses(url: httpx.URL) -> _Pin:
-    """Resolves the URL's host once and checks every address it stands for."""
-    host = url.raw_host.decode("ascii")
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        addresses = netpolicy.resolve(host, port)
-    except netpolicy.InvalidHostError as error:
-        raise AttemptFailure("NO_RESOURCE", f"Invalid webhook host: {error}.",
-                             retryable=False) from None
-    except (OSError, UnicodeError) as error:
-        raise AttemptFailure("DnsError", f"Cannot resolve {host}: {error}") from None
-    if not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        reasons = [netpolicy.host_refusal(host)] + [
-            netpolicy.refusal(resolved.address) for resolved in addresses]
-        reason = next((reason for reason in reasons if reason), None)
-        if reason is not None:
-            raise AttemptFailure(
-                "NO_PERMISSIONS",
-                f"Webhook host {host} is refused: {reason}; set "
-                f"{netpolicy.ALLOW_SETTING} to allow it.",
-                retryable=False,
-            )
-    return _Pin(host, port, tuple(addresses))
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
+def signature_headers(target: Target, *, message_id: str, body: str,
+                      timestamp: int | None = None) -> dict[str, str]:
+    """Both signature schemes' headers for one request body."""
+    moment = int(time.time()) if timestamp is None else timestamp
+    keys = target_signing_keys(target)
+    when = datetime.fromtimestamp(moment, tz=UTC)
+    standard = " ".join(standard_webhooks_signer(key).sign(message_id, when, body)
+                        for key in keys)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(moment),
+        "webhook-signature": standard,
+        SIGNATURE_HEADER: sign(keys[0], moment, body.encode(), also=tuple(keys[1:])),
+    }
 
 
 def _content_type(payload: str) -> str:
@@ -180,44 +83,17 @@ def _content_type(payload: str) -> str:
 
 
 def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
-    try:
-        url = httpx.URL(target.address)
-    except httpx.InvalidURL:
-        url = None
-    if url is None or url.scheme not in {"http", "https"} or not url.raw_host:
-        raise AttemptFailure("NO_RESOURCE", f"Invalid webhook URL {target.address}.",
-                             retryable=False)
-    pin = _checked_addresses(url)
-    body = payload.encode()
+    url = checked_url(target.address, what="webhook")
     headers = {
         "Content-Type": _content_type(payload),
         "Idempotency-Key": context.idempotency_key,
         "X-Coffeeshop-Event-Id": context.event_id,
         "X-Coffeeshop-Rule": context.rule_arn,
         "X-Coffeeshop-Attempt": str(context.attempt),
-        SIGNATURE_HEADER: sign(target.signing_secret, int(time.time()), body),
+        **signature_headers(target, message_id=context.idempotency_key, body=payload),
     }
-    pinned = _pin.set(pin)
-    try:
-        response = _client().post(url, content=body, headers=headers,
-                                  timeout=target.webhook_timeout_seconds)
-    except httpx.TimeoutException:
-        raise AttemptFailure(
-            "TIMEOUT", f"No response within {target.webhook_timeout_seconds:g} s."
-        ) from None
-    except httpx.HTTPError as error:
-        raise AttemptFailure("ConnectionError", f"{type(error).__name__}: {error}") from None
-    finally:
-        _pin.reset(pinned)
-    status = response.status_code
-    if 200 <= status < 300:
-        return status
-    snippet = response.text[:300]
-    retryable = status == 429 or status >= 500
-    raise AttemptFailure(
-        "THROTTLING" if status == 429 else f"HTTP{status}",
-        f"The webhook answered HTTP {status}: {snippet}",
-        retryable=retryable,
-        response_status=status,
-        retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
-    )
+    response = send_checked("POST", url, headers=headers, content=payload.encode(),
+                            timeout=target.webhook_timeout_seconds, what="webhook")
+    if 200 <= response.status_code < 300:
+        return response.status_code
+    raise failure_of(response, what="webhook")

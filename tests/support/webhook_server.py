@@ -16,6 +16,9 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: bytes
     received_at: float
+    method: str = "POST"
+    # Wall-clock time, comparable across processes (received_at is this process's monotonic).
+    received_wall: float = 0.0
 
 
 @dataclass
@@ -46,6 +49,8 @@ class WebhookServer:
                     headers={key.lower(): value for key, value in self.headers.items()},
                     body=self.rfile.read(length),
                     received_at=time.monotonic(),
+                    method=self.command,
+                    received_wall=time.time(),
                 )
                 with server._lock:
                     server.requests.append(request)
@@ -58,6 +63,8 @@ class WebhookServer:
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 self.wfile.write(reply.body)
+
+            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

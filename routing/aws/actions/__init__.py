@@ -11,7 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from routing.aws.actions import archives, buses, events, replays, rules, tags, targets
+from routing.aws.actions import (
+    archives,
+    buses,
+    destinations,
+    events,
+    replays,
+    rules,
+    tags,
+    targets,
+)
 from routing.aws.actions.common import Action, Output
 from routing.aws.auth import AwsCaller
 from routing.aws.params import Params
@@ -46,6 +55,7 @@ ACTIONS: dict[str, Action] = {
     "TagResource": tags.tag_resource,
     "UntagResource": tags.untag_resource,
     "ListTagsForResource": tags.list_tags_for_resource,
+    **destinations.ACTIONS,
 }
 
 

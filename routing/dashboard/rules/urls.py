@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from routing.dashboard.rules import views
+from routing.dashboard.rules import signing, views
 
 app_name = "dashboard-rules"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("<int:pk>/targets/preview", views.target_preview, name="target-preview"),
     path("<int:pk>/targets/<str:target_id>/", views.target_edit, name="target-edit"),
     path("<int:pk>/targets/<str:target_id>/remove", views.target_remove, name="target-remove"),
+    path("<int:pk>/targets/<str:target_id>/rotate-secret", signing.target_secret_rotate,
+         name="target-rotate-secret"),
     path("<int:pk>/history/", views.history, name="history"),
     path("<int:pk>/revisions/<int:number>/", views.revision_view, name="revision"),
     path("<int:pk>/revisions/<int:number>/restore", views.revision_restore,

@@ -60,6 +60,7 @@ from routing.services import (
 )
 from routing.services.quotas import quotas
 from routing.services.rules import parse_event_pattern
+from routing.services.signing import target_signing_secret
 from routing.transform import GroupNameError, InvalidTargetInputError, format_group_name
 
 # The event page belongs to the dashboard's events explorer.
@@ -302,6 +303,8 @@ def _render_targets(request: HttpRequest, rule: Rule, *, bound: RuleTargetForm |
             "mode": dict(INPUT_MODES)[form.initial.get("input_mode", "event")],
             "max_age": _duration(target.max_event_age_seconds),
             "open": form.is_bound,
+            "signing": (target_signing_secret(target) if target.kind == TargetKind.WEBHOOK
+                        else None),
         }
         for target, form in zip(targets, forms, strict=True)
     ]
