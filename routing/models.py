@@ -547,3 +547,11 @@ class AwsCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.access_key_id})"
+
+
+# EventBridge Scheduler's models live beside its services; imported here so the app owns them.
+from routing.schedules.models import (  # noqa: E402, F401
+    Schedule,
+    ScheduleFiring,
+    ScheduleGroup,
+)
