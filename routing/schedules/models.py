@@ -33,12 +33,18 @@ class AfterCompletion(models.TextChoices):
 
 
 class ScheduleGroup(models.Model):
-    name = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A deleted group that held schedules stays (soft-deleted), as they do; its name is free.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], condition=Q(deleted_at__isnull=True),
+                                    name="schedule_group_unique_live_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name

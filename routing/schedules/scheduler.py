@@ -153,17 +153,27 @@ def _name_check(value: str, what: str, field: str) -> None:
 # Groups --------------------------------------------------------------------------------------
 
 def group_ensure_default() -> ScheduleGroup:
-    group, _ = ScheduleGroup.objects.get_or_create(name=DEFAULT_GROUP_NAME)
-    return group
+    group = ScheduleGroup.objects.filter(name=DEFAULT_GROUP_NAME, deleted_at__isnull=True).first()
+    if group is not None:
+        return group
+    try:
+        with transaction.atomic():
+            return ScheduleGroup.objects.create(name=DEFAULT_GROUP_NAME)
+    except IntegrityError:  # created meanwhile by another request
+        return ScheduleGroup.objects.get(name=DEFAULT_GROUP_NAME, deleted_at__isnull=True)
+
+
+def groups_live() -> QuerySet[ScheduleGroup]:
+    return ScheduleGroup.objects.filter(deleted_at__isnull=True)
 
 
 def group_get(name: str) -> ScheduleGroup:
     if name == DEFAULT_GROUP_NAME:
         return group_ensure_default()
-    try:
-        return ScheduleGroup.objects.get(name=name)
-    except ScheduleGroup.DoesNotExist:
-        raise NotFound(f"Schedule group {name} does not exist.", field="GroupName") from None
+    group = groups_live().filter(name=name).first()
+    if group is None:
+        raise NotFound(f"Schedule group {name} does not exist.", field="GroupName")
+    return group
 
 
 def group_create(*, name: str) -> ScheduleGroup:
@@ -181,7 +191,7 @@ def group_delete(*, name: str, creator: Creator) -> None:
     if name == DEFAULT_GROUP_NAME:
         raise ValidationError("The default schedule group cannot be deleted.", field="Name")
     with transaction.atomic():
-        group = ScheduleGroup.objects.select_for_update().filter(name=name).first()
+        group = groups_live().select_for_update().filter(name=name).first()
         if group is None:
             raise NotFound(f"Schedule group {name} does not exist.", field="Name")
         live = list(group.schedules.select_for_update().filter(deleted_at__isnull=True))
@@ -190,10 +200,9 @@ def group_delete(*, name: str, creator: Creator) -> None:
         for schedule in live:
             _schedule_retire(schedule, actor=creator.actor)
         if group.schedules.exists():
-            # Deleted schedules keep their firings' history, so the group row stays, renamed
-            # out of the way: its name is free again, as in AWS.
-            group.name = f"{name}.deleted.{uuid.uuid4().hex[:12]}"[:64]
-            group.save(update_fields=["name", "updated_at"])
+            # Deleted schedules keep their firings' history, and so their group.
+            group.deleted_at = timezone.now()
+            group.save(update_fields=["deleted_at", "updated_at"])
         else:
             group.delete()
 
