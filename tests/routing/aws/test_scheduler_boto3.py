@@ -103,7 +103,8 @@ def test_every_action_round_trips(scheduler: Any, recorder: Recorder) -> None:
         DeadLetterConfig={"Arn": DEAD_LETTER_ARN})
     # The webhook rides a carrier rule, which the events API shows as managed.
     schedule = Schedule.objects.get(name="morning")
-    carrier = Rule.objects.get(pk=schedule.carrier_rule_id)
+    assert schedule.carrier_rule is not None
+    carrier = schedule.carrier_rule
     assert carrier.managed_by == "scheduler"
     assert carrier.targets.get(deleted_at__isnull=True).address == HOOK
 
@@ -205,7 +206,7 @@ def test_errors_are_the_models(scheduler: Any, recorder: Recorder) -> None:
         scheduler.create_schedule_group(Name="default")
     with pytest.raises(scheduler.exceptions.ValidationException):
         scheduler.delete_schedule_group(Name="default")
-    invalid = [
+    invalid: list[dict[str, Any]] = [
         {"ScheduleExpression": "rate(1 minutes)"},
         {"ScheduleExpression": "cron(0 8 * * * *)"},
         {"ScheduleExpression": "at(2030-02-30T08:00:00)"},
@@ -247,7 +248,8 @@ def test_errors_are_the_models(scheduler: Any, recorder: Recorder) -> None:
 
 def test_a_bus_target_round_trips_its_event_bridge_parameters(scheduler: Any) -> None:
     bus_create(name="shop", actor=Actor.system("test"))
-    target = {"Arn": f"arn:aws:events:{region()}:{ACCOUNT_ID}:event-bus/shop", "RoleArn": ROLE,
+    target: dict[str, Any] = {
+              "Arn": f"arn:aws:events:{region()}:{ACCOUNT_ID}:event-bus/shop", "RoleArn": ROLE,
               "Input": json.dumps({"shop": 7}),
               "EventBridgeParameters": {"Source": "shop.clock", "DetailType": "Open"}}
     scheduler.create_schedule(Name="open", ScheduleExpression="cron(0 7 * * ? *)",

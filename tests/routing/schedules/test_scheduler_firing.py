@@ -6,12 +6,14 @@ inside it, and a tick is claimed once whoever fires it."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 
 from routing.errors import NotFound
 from routing.models import Delivery, Event, EventBus, PendingRoute, Rule
@@ -26,7 +28,8 @@ from routing.schedules.scheduler import (
     schedule_update,
 )
 from routing.schedules.scheduler_firing import due_firings, firing_fire, scheduler_schedules_fire
-from routing.services import Actor, bus_create
+from routing.services import Actor, bus_create, bus_ensure_default
+from tests.routing.schedules.test_firing import run_at_once
 
 START = datetime(2027, 3, 26, 12, 0, 0, tzinfo=UTC)
 STAFF = Creator(actor=Actor.system("test"), publisher=Publisher.service("test"))
@@ -102,6 +105,7 @@ def test_a_one_time_schedule_with_delete_fires_once_and_is_gone(
         schedule_get(name="tick", group_name=None, actor=STAFF.actor)
     schedule.refresh_from_db()
     assert schedule.deleted_at is not None
+    assert schedule.carrier_rule_id is not None
     rule = Rule.objects.get(pk=schedule.carrier_rule_id)
     assert rule.deleted_at is not None
     # The one firing is still delivered, with the schedule's Input.
@@ -199,7 +203,7 @@ def test_a_bus_target_publishes_the_input_as_detail_to_that_bus(
         address="shop", input=json.dumps({"shop": 1}), event_source="shop.clock",
         event_detail_type="Opening Time"))
     assert scheduler_schedules_fire().fired == 1
-    event = Event.objects.get(pk=ScheduleFiring.objects.get().event_id)
+    event = Event.objects.get(pk=ScheduleFiring.objects.get().event_id or uuid.uuid4())
     assert event.bus.name == "shop"
     envelope = event.envelope()
     assert (envelope["source"], envelope["detail-type"], envelope["detail"]) == (
@@ -209,3 +213,28 @@ def test_a_bus_target_publishes_the_input_as_detail_to_that_bus(
     assert event.published_by == f"scheduler:{schedule.arn}"
     assert PendingRoute.objects.filter(event=event).exists()  # routed by the bus's own rules
     assert schedule.carrier_rule is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="concurrent claims rest on PostgreSQL's unique index under "
+                           "concurrency; SQLite runs one writer at a time "
+                           "(run with DATABASE_URL=postgres://...)")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_firers_on_postgresql_claim_each_tick_once(recorder: Any) -> None:
+    bus_ensure_default()
+    bus_create(name="shop", actor=STAFF.actor)
+    bus_target = ScheduleTarget(
+        arn="arn:aws:events:us-east-1:000000000000:event-bus/shop", role_arn="", kind="bus",
+        address="shop", event_source="shop.clock", event_detail_type="Tick")
+    with time_machine.travel(START, tick=False) as clock:
+        for n in range(3):
+            create("rate(5 minutes)", name=f"hook-{n}")
+            create("rate(5 minutes)", name=f"bus-{n}", target=bus_target)
+        clock.shift(timedelta(minutes=5))
+        results = run_at_once([scheduler_schedules_fire for _ in range(8)])  # type: ignore[misc]
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.fired for r in results) == 6  # type: ignore[union-attr]
+    assert ScheduleFiring.objects.count() == 6
+    assert Event.objects.filter(source="aws.scheduler").count() == 3
+    assert Event.objects.filter(bus__name="shop").count() == 3
+    assert Delivery.objects.count() == 3
