@@ -83,6 +83,11 @@ class Schedule(models.Model):
     # or it is enabled again (no back-fill), as for scheduled rules.
     started_at = models.DateTimeField()
     created_by = models.CharField(max_length=200, blank=True)
+    # CreateSchedule's idempotency token: a retry with the same one answers as the first did.
+    client_token = models.CharField(max_length=64, blank=True)
+    # When its next tick is due (None: none is left, or it is disabled); firers look only at
+    # schedules due by now instead of reading every schedule's expression at every poll.
+    next_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Deleted schedules stay (soft-deleted) so their firings' records still name them.
@@ -95,7 +100,8 @@ class Schedule(models.Model):
                                     condition=Q(deleted_at__isnull=True),
                                     name="schedule_unique_live_name_per_group"),
         ]
-        indexes = [models.Index(fields=["state", "deleted_at"], name="schedule_live_state")]
+        indexes = [models.Index(fields=["next_due_at"], name="schedule_next_due",
+                                condition=Q(deleted_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.group.name}/{self.name}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -31,6 +32,7 @@ from routing.schedules.models import (
     ScheduleGroup,
     ScheduleState,
 )
+from routing.schedules.timing import Timing
 from routing.services.rules import (
     Actor,
     TargetSpec,
@@ -148,6 +150,30 @@ def _name_check(value: str, what: str, field: str) -> None:
         raise ValidationError(
             f"{what} name {value[:80]!r} is not valid: 1 to 64 letters, digits, '-', '_' or '.'.",
             field=field)
+
+
+# Timing --------------------------------------------------------------------------------------
+
+def schedule_minute() -> timedelta:
+    return timedelta(seconds=settings.ROUTING_SCHEDULE_MINUTE_SECONDS)
+
+
+def timing_of(schedule: Schedule) -> Timing:
+    window = (schedule.flexible_window_minutes
+              if schedule.flexible_mode == FlexibleMode.FLEXIBLE else None)
+    return Timing.of(key=str(schedule.pk), expression=schedule.expression,
+                     timezone=schedule.timezone, started_at=schedule.started_at,
+                     start_date=schedule.start_date, end_date=schedule.end_date,
+                     window_minutes=window, minute=schedule_minute())
+
+
+def next_due_of(schedule: Schedule, *, after_tick: datetime | None) -> datetime | None:
+    """When the schedule's next tick after `after_tick` (None: since it started) is due."""
+    if schedule.state != ScheduleState.ENABLED or schedule.deleted_at is not None:
+        return None
+    timing = timing_of(schedule)
+    ticks = timing.next_ticks(after=after_tick, count=1)
+    return ticks[0] + timing.offset(ticks[0]) if ticks else None
 
 
 # Groups --------------------------------------------------------------------------------------
@@ -413,7 +439,10 @@ def _apply(schedule: Schedule, spec: ScheduleSpec) -> None:
     schedule.target_address = spec.target.address
 
 
-def schedule_create(*, spec: ScheduleSpec, creator: Creator) -> Schedule:
+def schedule_create(*, spec: ScheduleSpec, creator: Creator,
+                    client_token: str = "") -> Schedule:
+    """CreateSchedule. A retry carrying the first call's `client_token` gets the schedule the
+    first call made instead of a ConflictException, as AWS's idempotency tokens promise."""
     _name_check(spec.name, "Schedule", "Name")
     now = timezone.now()
     _check_options(spec)
@@ -422,17 +451,31 @@ def schedule_create(*, spec: ScheduleSpec, creator: Creator) -> Schedule:
     with transaction.atomic():
         group = group_get(spec.group_name)
         schedule = Schedule(group=group, name=spec.name, started_at=now,
-                            created_by=creator.actor.label[:200])
+                            created_by=creator.actor.label[:200],
+                            client_token=client_token[:64])
         _apply(schedule, spec)
         try:
             with transaction.atomic():
                 schedule.save()
         except IntegrityError:
+            retried = _same_request(group, spec, client_token)
+            if retried is not None:
+                return retried
             raise Conflict(f"Schedule {spec.name} already exists.", field="Name") from None
         if _needs_carrier(spec.target):
             schedule.carrier_rule = _carrier_put(schedule, spec.target, creator.actor)
-            schedule.save(update_fields=["carrier_rule"])
+        schedule.next_due_at = next_due_of(schedule, after_tick=None)
+        schedule.save(update_fields=["carrier_rule", "next_due_at"])
     return schedule
+
+
+def _same_request(group: ScheduleGroup, spec: ScheduleSpec, client_token: str
+                  ) -> Schedule | None:
+    """The schedule a retried CreateSchedule (same ClientToken) made the first time."""
+    if not client_token:
+        return None
+    return schedules_live().filter(group=group, name=spec.name,
+                                   client_token=client_token).first()
 
 
 def schedule_update(*, spec: ScheduleSpec, creator: Creator) -> Schedule:
@@ -465,13 +508,17 @@ def schedule_update(*, spec: ScheduleSpec, creator: Creator) -> Schedule:
         elif schedule.carrier_rule is not None:
             _carrier_retire(schedule.carrier_rule, creator.actor)
             schedule.carrier_rule = None
+        last_tick = schedule.firings.filter(tick_at__gt=schedule.started_at) \
+            .order_by("-tick_at").values_list("tick_at", flat=True).first()
+        schedule.next_due_at = next_due_of(schedule, after_tick=last_tick)
         schedule.save()
     return schedule
 
 
 def _schedule_retire(schedule: Schedule, *, actor: Actor) -> None:
     schedule.deleted_at = timezone.now()
-    schedule.save(update_fields=["deleted_at", "updated_at"])
+    schedule.next_due_at = None
+    schedule.save(update_fields=["deleted_at", "next_due_at", "updated_at"])
     if schedule.carrier_rule_id is not None:
         _carrier_retire(Rule.objects.select_for_update().get(pk=schedule.carrier_rule_id),
                         actor)

@@ -21,7 +21,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -30,14 +29,16 @@ from routing import dispatch
 from routing.models import DEFAULT_BUS_NAME, Delivery, Event, PendingRoute, RuleRevision
 from routing.publishers import Publisher
 from routing.schedules.expressions import InvalidScheduleExpression
-from routing.schedules.models import FlexibleMode, Schedule, ScheduleFiring, ScheduleState
+from routing.schedules.models import Schedule, ScheduleFiring, ScheduleState
 from routing.schedules.scheduler import (
     CARRIER_TARGET_ID,
     ScheduleTarget,
     bus_detail,
+    next_due_of,
     schedule_complete,
+    timing_of,
 )
-from routing.schedules.timing import DueTick, Timing
+from routing.schedules.timing import DueTick
 from routing.services.publish import EventEntry, events_store
 
 logger = logging.getLogger(__name__)
@@ -52,31 +53,20 @@ class SchedulerFireReport:
     already_claimed: int = 0
 
 
-def schedule_minute() -> timedelta:
-    return timedelta(seconds=settings.ROUTING_SCHEDULE_MINUTE_SECONDS)
-
-
-def timing_of(schedule: Schedule) -> Timing:
-    window = (schedule.flexible_window_minutes
-              if schedule.flexible_mode == FlexibleMode.FLEXIBLE else None)
-    return Timing.of(key=str(schedule.pk), expression=schedule.expression,
-                     timezone=schedule.timezone, started_at=schedule.started_at,
-                     start_date=schedule.start_date, end_date=schedule.end_date,
-                     window_minutes=window, minute=schedule_minute())
-
-
-def _live_enabled() -> list[Schedule]:
+def _due_by(now: datetime) -> list[Schedule]:
+    # Only schedules whose next tick is due: the others' expressions are not read at all.
     return list(Schedule.objects.select_related("group")
-                .filter(deleted_at__isnull=True, state=ScheduleState.ENABLED)
+                .filter(deleted_at__isnull=True, state=ScheduleState.ENABLED,
+                        next_due_at__lte=now)
                 .annotate(last_tick=Max("firings__tick_at")))
 
 
 def due_firings(*, now: datetime) -> list[tuple[int, DueTick]]:
     """(schedule id, tick) for each enabled schedule with a tick due by `now` not fired yet."""
     due: list[tuple[int, DueTick]] = []
-    for schedule in _live_enabled():
+    for schedule in _due_by(now):
+        last_tick: datetime | None = schedule.last_tick  # type: ignore[attr-defined]
         try:
-            last_tick: datetime | None = schedule.last_tick  # type: ignore[attr-defined]
             tick = timing_of(schedule).due(now=now, last_tick=last_tick)
         except (InvalidScheduleExpression, ValueError):
             # Stored expressions and zones were valid when saved.
@@ -84,6 +74,10 @@ def due_firings(*, now: datetime) -> list[tuple[int, DueTick]]:
             continue
         if tick is not None:
             due.append((schedule.pk, tick))
+        else:
+            # Its due time was a tick the clock skipped, say: look again when the next is due.
+            Schedule.objects.filter(pk=schedule.pk, next_due_at=schedule.next_due_at).update(
+                next_due_at=next_due_of(schedule, after_tick=last_tick))
     return due
 
 
@@ -140,7 +134,9 @@ def firing_fire(schedule_id: int, tick: DueTick, *, now: datetime | None = None)
             event = _deliver_to_carrier(schedule, tick, now)
         claimed.event_id = event.pk
         claimed.save(update_fields=["event_id"])
-        if timing_of(schedule).completed_after(tick.tick_at):
+        schedule.next_due_at = next_due_of(schedule, after_tick=tick.tick_at)
+        schedule.save(update_fields=["next_due_at"])
+        if schedule.next_due_at is None:
             schedule_complete(schedule)
     if tick.missed_before:
         logger.warning("schedule %s fired its tick of %s late; %d earlier ticks were missed",

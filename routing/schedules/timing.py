@@ -100,17 +100,14 @@ class Timing:
         return DueTick(tick_at=previous, due_at=previous + self.offset(previous),
                        missed_before=previous_count - 1)
 
-    def next_ticks(self, *, after: datetime, count: int) -> list[datetime]:
-        """The next `count` ticks after `after` (before any offset), within the end date."""
-        since = max(after, self._since(None))
+    def next_ticks(self, *, after: datetime | None, count: int) -> list[datetime]:
+        """The next `count` ticks after `after` (None: since the schedule started; before any
+        offset), within the end date."""
+        since = self._since(after)
         anchor = self._rate_anchor() if isinstance(self.expression, Rate) else None
         ticks = next_fire_times(self.expression, since, count, self.timezone, anchor=anchor,
                                 minute=self.minute)
         return [tick for tick in ticks if self.end_date is None or tick <= self.end_date]
-
-    def completed_after(self, tick: datetime) -> bool:
-        """Whether `tick` was the schedule's last: nothing is left before its end date."""
-        return not self.next_ticks(after=tick, count=1)
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,8 @@ def _spec(request: SchedulerRequest) -> ScheduleSpec:
 # Schedules ---------------------------------------------------------------------------------
 
 def create_schedule(request: SchedulerRequest) -> Output:
-    schedule = schedule_create(spec=_spec(request), creator=request.creator)
+    schedule = schedule_create(spec=_spec(request), creator=request.creator,
+                               client_token=request.body.string("ClientToken") or "")
     return {"ScheduleArn": schedule.arn}
 
 

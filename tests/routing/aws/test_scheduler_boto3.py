@@ -160,6 +160,20 @@ def test_every_action_round_trips(scheduler: Any, recorder: Recorder) -> None:
         assert not shape_errors(response.operation, response.status, response.body), response
 
 
+def test_a_retried_create_with_its_client_token_answers_as_the_first(scheduler: Any) -> None:
+    request: dict[str, Any] = {"Name": "once", "ScheduleExpression": "rate(1 hour)",
+                               "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": webhook_target(),
+                               "ClientToken": "retry-1"}
+    first = scheduler.create_schedule(**request)["ScheduleArn"]
+    assert scheduler.create_schedule(**request)["ScheduleArn"] == first
+    with pytest.raises(scheduler.exceptions.ConflictException):
+        scheduler.create_schedule(**{**request, "ClientToken": "another"})
+    with pytest.raises(scheduler.exceptions.ConflictException):
+        scheduler.create_schedule(**{key: value for key, value in request.items()
+                                     if key != "ClientToken"})  # botocore draws a fresh token
+    assert Schedule.objects.filter(name="once").count() == 1
+
+
 def test_listing_pages_with_next_token(scheduler: Any, recorder: Recorder) -> None:
     names = [f"s{index:02d}" for index in range(7)]
     for name in names:

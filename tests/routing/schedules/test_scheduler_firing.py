@@ -29,6 +29,7 @@ from routing.schedules.scheduler import (
 )
 from routing.schedules.scheduler_firing import due_firings, firing_fire, scheduler_schedules_fire
 from routing.services import Actor, bus_create, bus_ensure_default
+from routing.services.delivery import deliveries_attempt
 from tests.routing.schedules.test_firing import run_at_once
 
 START = datetime(2027, 3, 26, 12, 0, 0, tzinfo=UTC)
@@ -231,10 +232,42 @@ def test_concurrent_firers_on_postgresql_claim_each_tick_once(recorder: Any) -> 
             create("rate(5 minutes)", name=f"hook-{n}")
             create("rate(5 minutes)", name=f"bus-{n}", target=bus_target)
         clock.shift(timedelta(minutes=5))
-        results = run_at_once([scheduler_schedules_fire for _ in range(8)])  # type: ignore[misc]
+        results = run_at_once([scheduler_schedules_fire for _ in range(4)])  # type: ignore[misc]
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sum(r.fired for r in results) == 6  # type: ignore[union-attr]
     assert ScheduleFiring.objects.count() == 6
     assert Event.objects.filter(source="aws.scheduler").count() == 3
     assert Event.objects.filter(bus__name="shop").count() == 3
     assert Delivery.objects.count() == 3
+
+
+def test_a_handler_target_gets_the_input_from_the_scheduler(
+    default_bus: EventBus, recorder: Any, clock: Any
+) -> None:
+    create("rate(1 hour)", target=ScheduleTarget(
+        arn=HANDLER.arn, role_arn="", kind="handler", address="tests.recorder",
+        input='{"reset": "counters"}'))
+    assert scheduler_schedules_fire().fired == 1
+    delivery = Delivery.objects.get()
+    assert deliveries_attempt([str(delivery.pk)])[0].status == "succeeded"
+    [(payload, context)] = recorder.calls
+    assert payload == {"reset": "counters"}
+    assert context.publisher.label == f"scheduler:{Schedule.objects.get().arn}"
+
+
+def test_only_due_schedules_are_read_and_the_next_due_time_follows_each_firing(
+    default_bus: EventBus, recorder: Any, clock: Any
+) -> None:
+    hourly = create("cron(0 * * * ? *)", name="hourly")
+    later = create("rate(1 day)", name="later", start_date=START + timedelta(days=3))
+    off = create("rate(1 day)", name="off", state="DISABLED")
+    assert hourly.next_due_at == START + timedelta(hours=1)
+    assert later.next_due_at == START + timedelta(days=3)
+    assert off.next_due_at is None
+    # A schedule not due is not even read: a broken one would not be noticed before its time.
+    Schedule.objects.filter(pk=later.pk).update(expression="cron(broken)")
+    clock.shift(timedelta(hours=1))
+    assert [pk for pk, _ in due_firings(now=START + timedelta(hours=1))] == [hourly.pk]
+    assert scheduler_schedules_fire().fired == 1
+    hourly.refresh_from_db()
+    assert hourly.next_due_at == START + timedelta(hours=2)
