@@ -131,6 +131,7 @@ class ScheduleFiring(models.Model):
             models.UniqueConstraint(fields=["schedule", "tick_at"],
                                     name="schedule_firing_unique"),
         ]
+        indexes = [models.Index(fields=["event_id"], name="schedule_firing_event")]
 
     def __str__(self) -> str:
         return f"{self.schedule} @ {self.tick_at.isoformat()}"

@@ -28,6 +28,7 @@ from routing.schedules.scheduler import (
     schedule_update,
 )
 from routing.schedules.scheduler_firing import due_firings, firing_fire, scheduler_schedules_fire
+from routing.selectors.traces import event_trace
 from routing.services import Actor, bus_create, bus_ensure_default
 from routing.services.delivery import deliveries_attempt
 from tests.routing.schedules.test_firing import run_at_once
@@ -118,6 +119,18 @@ def test_a_one_time_schedule_with_delete_fires_once_and_is_gone(
     assert event.resources == [schedule.arn]
     assert event.published_by == f"scheduler:{schedule.arn}"
     assert not PendingRoute.objects.filter(event=event).exists()
+
+
+def test_a_late_firing_is_flagged_in_the_event_trace(
+    default_bus: EventBus, recorder: Any, clock: Any
+) -> None:
+    schedule = create("cron(0/10 * * * ? *)")
+    clock.shift(timedelta(hours=1, minutes=5))  # every firer was down for an hour
+    assert scheduler_schedules_fire().fired == 1
+    firing = ScheduleFiring.objects.get()
+    assert event_trace(firing.event_id or uuid.uuid4())["schedule"] == {
+        "schedule_arn": schedule.arn, "tick_at": "2027-03-26T13:00:00Z",
+        "due_at": "2027-03-26T13:00:00Z", "late": True, "missed_before": 5}
 
 
 def test_a_one_time_schedule_with_none_stays_and_fires_no_more(
