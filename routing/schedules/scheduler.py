@@ -8,7 +8,6 @@ so that its firings are ordinary deliveries. A bus target needs none: each firin
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from django.utils import timezone
 from routing.errors import NotFound, RoutingError, ValidationError
 from routing.models import EventBus, Rule, RuleRevision, RuleState, Target, TargetKind
 from routing.publishers import Publisher
+from routing.schedules.context import parsed_input, sample_input
 from routing.schedules.expressions import InvalidScheduleExpression, parse_expression, zone
 from routing.schedules.models import (
     DEFAULT_GROUP_NAME,
@@ -45,6 +45,7 @@ from routing.transform import TargetInput
 
 SCHEDULER_MANAGER = "scheduler"
 CARRIER_TARGET_ID = "schedule"
+INPUT_PATH = "$.detail.input"
 NAME_PATTERN = "[0-9a-zA-Z-_.]+"
 MAX_WINDOW_MINUTES = 1440
 # AWS refuses a StartDate more than five minutes in the past.
@@ -104,7 +105,10 @@ class ScheduleTarget:
         )
 
     def spec(self) -> TargetSpec:
-        target_input = TargetInput(input=self.input) if self.input is not None else TargetInput()
+        # The carrier target sends the firing's Input, which the firing's event carries with
+        # its context attributes replaced (routing.schedules.context).
+        target_input = TargetInput(input_path=INPUT_PATH) if self.input is not None \
+            else TargetInput()
         return TargetSpec(
             target_id=CARRIER_TARGET_ID, kind=self.kind, address=self.address,
             target_input=target_input, max_retry_attempts=self.max_retry_attempts,
@@ -332,7 +336,7 @@ def _check_target(target: ScheduleTarget, creator: Creator) -> None:
                                  allowed=creator.allowed_sources)
         if refusal is not None:
             raise ValidationError(refusal, field="Target.EventBridgeParameters.Source")
-        bus_detail(target)  # the Input must be the event's detail
+        _input_check(target)
         if not EventBus.objects.filter(name=target.address).exists():
             raise NotFound(f"Event bus {target.address} does not exist.", field="Target.Arn")
         return
@@ -343,29 +347,40 @@ def _check_target(target: ScheduleTarget, creator: Creator) -> None:
     if target.kind == TargetKind.CHANNELS:
         raise ValidationError("A schedule cannot target a Channels group: use a handler, a "
                               "webhook or a bus.", field="Target.Arn")
+    _input_check(target)
     try:
         target_validate(spec, bus_ensure_default())
     except ValidationError as error:
         raise ValidationError(error.message, field=f"Target.{error.field or 'Arn'}") from None
 
 
-def bus_detail(target: ScheduleTarget) -> dict[str, Any]:
-    """A bus target's Input as the published event's detail (a JSON object; none: {})."""
+def _input_check(target: ScheduleTarget) -> None:
     if target.input is None:
-        return {}
+        return
     try:
-        detail = json.loads(target.input)
+        value = sample_input(target.input)
     except ValueError:
-        detail = None
-    if not isinstance(detail, dict):
+        raise ValidationError("Target.Input must be JSON text (context attributes such as "
+                              "<aws.scheduler.scheduled-time> inside its strings are replaced "
+                              "at each firing).", field="Target.Input") from None
+    if target.kind == TargetKind.BUS and not isinstance(value, dict):
         raise ValidationError("For a bus target, Input is the event's detail: a JSON object.",
                               field="Target.Input")
-    return detail
+
+
+def firing_input(schedule: Schedule, *, tick_at: datetime, execution_id: str) -> Any | None:
+    """The schedule's Input for one firing, parsed, its context attributes replaced (None: the
+    schedule has no Input)."""
+    text = schedule.target.get("Input")
+    if text is None:
+        return None
+    return parsed_input(text, schedule_arn=schedule.arn, scheduled_time=tick_at,
+                        execution_id=execution_id)
 
 
 def _carrier_snapshot(target: Target) -> dict[str, Any]:
     return {"Id": target.target_id, "Kind": target.kind, "Address": target.address,
-            "Input": target.input or None,
+            "InputPath": target.input_path or None,
             "RetryPolicy": {"MaximumRetryAttempts": target.max_retry_attempts,
                             "MaximumEventAgeInSeconds": target.max_event_age_seconds},
             "DeadLetter": target.dead_letter_enabled}
@@ -384,7 +399,8 @@ def _carrier_put(schedule: Schedule, target: ScheduleTarget, actor: Actor) -> Ru
     """The carrier rule of a webhook or handler target, with its one live Target."""
     spec = target.spec()
     values = {
-        "kind": spec.kind, "address": spec.address, "input": target.input or "",
+        "kind": spec.kind, "address": spec.address,
+        "input_path": spec.target_input.input_path or "",
         "max_retry_attempts": spec.max_retry_attempts,
         "max_event_age_seconds": spec.max_event_age_seconds,
         "dead_letter_enabled": spec.dead_letter_enabled,

@@ -33,7 +33,7 @@ from routing.schedules.models import Schedule, ScheduleFiring, ScheduleState
 from routing.schedules.scheduler import (
     CARRIER_TARGET_ID,
     ScheduleTarget,
-    bus_detail,
+    firing_input,
     next_due_of,
     schedule_complete,
     timing_of,
@@ -82,15 +82,21 @@ def due_firings(*, now: datetime) -> list[tuple[int, DueTick]]:
 
 
 def _publish_to_bus(schedule: Schedule, target: ScheduleTarget, tick: DueTick) -> Event:
+    event_id = uuid.uuid4()
+    detail = firing_input(schedule, tick_at=tick.tick_at, execution_id=str(event_id)) or {}
     entry = EventEntry(source=target.event_source or "", detail_type=target.event_detail_type or "",
-                       detail=bus_detail(target), bus_name=target.address,
-                       resources=(schedule.arn,), time=tick.tick_at)
+                       detail=detail, bus_name=target.address, resources=(schedule.arn,),
+                       time=tick.tick_at, event_id=event_id)
     return events_store(entries=[entry], publisher=Publisher.scheduler(schedule.arn))[0]
 
 
 def _deliver_to_carrier(schedule: Schedule, tick: DueTick, now: datetime) -> Event:
-    entry = EventEntry(source=FIRING_SOURCE, detail_type=FIRING_DETAIL_TYPE, detail={},
-                       bus_name=DEFAULT_BUS_NAME, resources=(schedule.arn,), time=tick.tick_at)
+    event_id = uuid.uuid4()
+    given = firing_input(schedule, tick_at=tick.tick_at, execution_id=str(event_id))
+    entry = EventEntry(source=FIRING_SOURCE, detail_type=FIRING_DETAIL_TYPE,
+                       detail={} if given is None else {"input": given},
+                       bus_name=DEFAULT_BUS_NAME, resources=(schedule.arn,), time=tick.tick_at,
+                       event_id=event_id)
     event = events_store(entries=[entry], publisher=Publisher.scheduler(schedule.arn))[0]
     # The firing goes to its own target only, never through the default bus's rules.
     PendingRoute.objects.filter(event=event).delete()

@@ -237,6 +237,7 @@ def test_errors_are_the_models(scheduler: Any, recorder: Recorder) -> None:
         {"Target": webhook_target(DeadLetterConfig={
             "Arn": "arn:aws:sqs:us-east-1:000000000000:dlq"})},
         {"Target": webhook_target(Input="not json")},
+        {"Target": webhook_target(Input='{"at": <aws.scheduler.scheduled-time>}')},
         {"Target": webhook_target(SqsParameters={"MessageGroupId": "g"})},
         {"Target": webhook_target(RetryPolicy={"MaximumEventAgeInSeconds": 86401})},
         {"Target": {"Arn": "arn:aws:events:us-east-1:000000000000:event-bus/default",

@@ -113,8 +113,9 @@ def test_a_one_time_schedule_with_delete_fires_once_and_is_gone(
     # The one firing is still delivered, with the schedule's Input.
     delivery = Delivery.objects.get()
     assert delivery.event_id == firing.event_id
-    assert delivery.target.input == '{"remind": 1}'
     event = Event.objects.get(pk=firing.event_id)
+    assert event.detail == {"input": {"remind": 1}}
+    assert delivery.target.input_path == "$.detail.input"
     assert event.source == "aws.scheduler"
     assert event.resources == [schedule.arn]
     assert event.published_by == f"scheduler:{schedule.arn}"
@@ -284,3 +285,31 @@ def test_only_due_schedules_are_read_and_the_next_due_time_follows_each_firing(
     assert scheduler_schedules_fire().fired == 1
     hourly.refresh_from_db()
     assert hourly.next_due_at == START + timedelta(hours=2)
+
+
+def test_context_attributes_in_the_input_are_replaced_at_each_firing(
+    default_bus: EventBus, recorder: Any, clock: Any
+) -> None:
+    text = json.dumps({"arn": "<aws.scheduler.schedule-arn>",
+                       "at": "<aws.scheduler.scheduled-time>",
+                       "id": "<aws.scheduler.execution-id>",
+                       "attempt": "<aws.scheduler.attempt-number>"})
+    bus_create(name="shop", actor=STAFF.actor)
+    to_bus = create("rate(1 hour)", name="to-bus", target=ScheduleTarget(
+        arn="arn:aws:events:us-east-1:000000000000:event-bus/shop", role_arn="", kind="bus",
+        address="shop", input=text, event_source="shop.clock", event_detail_type="Tick"))
+    to_handler = create("rate(1 hour)", name="to-handler", target=ScheduleTarget(
+        arn=HANDLER.arn, role_arn="", kind="handler", address="tests.recorder", input=text))
+    clock.shift(timedelta(hours=1))
+    assert scheduler_schedules_fire().fired == 2
+    bus_firing = ScheduleFiring.objects.get(schedule=to_bus)
+    bus_event = Event.objects.get(pk=bus_firing.event_id or uuid.uuid4())
+    assert bus_event.detail == {"arn": to_bus.arn, "at": "2027-03-26T13:00:00Z",
+                                "id": str(bus_event.pk),
+                                "attempt": "<aws.scheduler.attempt-number>"}
+    delivery = Delivery.objects.get()
+    assert deliveries_attempt([str(delivery.pk)])[0].status == "succeeded"
+    [(payload, _)] = recorder.calls
+    assert payload == {"arn": to_handler.arn, "at": "2027-03-26T13:00:00Z",
+                       "id": str(delivery.event_id),
+                       "attempt": "<aws.scheduler.attempt-number>"}
