@@ -17,6 +17,7 @@ bench: $(INSTALLED)  ## performance figures with in-run baselines
 	$(BIN)/python -m benchmarks.bus
 	$(BIN)/python -m benchmarks.explorer
 	$(BIN)/python -m benchmarks.quotas
+	$(BIN)/python -m benchmarks.scheduler
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

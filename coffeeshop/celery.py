@@ -43,6 +43,12 @@ app.conf.beat_schedule = {
         "schedule": SCHEDULE_POLL_SECONDS,
         "options": {"expires": SCHEDULE_POLL_SECONDS},
     },
+    # EventBridge Scheduler schedules' due ticks, claimed the same way.
+    "routing-fire-scheduler-schedules": {
+        "task": "routing.fire_scheduler_schedules",
+        "schedule": SCHEDULE_POLL_SECONDS,
+        "options": {"expires": SCHEDULE_POLL_SECONDS},
+    },
     # Orders whose wait deadline passed are timed out (deadlines live in the database).
     "orders-time-out-overdue": {
         "task": "orders.time_out_overdue",

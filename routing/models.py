@@ -594,3 +594,9 @@ from routing.connection_models import (  # noqa: E402, F401
     HttpMethod,
 )
 
+# EventBridge Scheduler's models live beside its services; imported here so the app owns them.
+from routing.schedules.models import (  # noqa: E402, F401
+    Schedule,
+    ScheduleFiring,
+    ScheduleGroup,
+)

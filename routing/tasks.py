@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from routing.schedules.firing import schedules_fire
+from routing.schedules.scheduler_firing import scheduler_schedules_fire
 from routing.services.archives import events_purge_by_retention, replay_run, replays_resume
 from routing.services.delivery import deliveries_attempt, delivery_attempt
 from routing.services.matching import route_events as route_events_service
@@ -51,6 +52,12 @@ PURGE_TASK_SECONDS = 40.0
 @shared_task(name="routing.fire_schedules", soft_time_limit=30, time_limit=40)
 def fire_schedules() -> dict[str, int]:
     report = schedules_fire()
+    return {"fired": report.fired, "already_claimed": report.already_claimed}
+
+
+@shared_task(name="routing.fire_scheduler_schedules", soft_time_limit=30, time_limit=40)
+def fire_scheduler_schedules() -> dict[str, int]:
+    report = scheduler_schedules_fire()
     return {"fired": report.fired, "already_claimed": report.already_claimed}
 
 

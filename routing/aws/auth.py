@@ -47,9 +47,12 @@ class AwsCaller:
             )
 
 
-def authenticate(request: sigv4.HttpRequest) -> AwsCaller:
+def authenticate(request: sigv4.HttpRequest, *, service: str = SERVICE,
+                 required_signed_headers: tuple[str, ...] = sigv4.REQUIRED_SIGNED_HEADERS,
+                 ) -> AwsCaller:
     """Verifies the request's signature against the issued credentials; raises the error AWS
-    would for an unsigned, malformed, unknown, expired or wrongly signed request."""
+    would for an unsigned, malformed, unknown, expired or wrongly signed request. `service` is
+    the signing name (`events`, or `scheduler` for the Scheduler API)."""
     found: dict[str, AwsCredential] = {}
 
     def secret_for(access_key_id: str) -> str | None:
@@ -68,7 +71,8 @@ def authenticate(request: sigv4.HttpRequest) -> AwsCaller:
         return secret
 
     authorization = sigv4.verify(request, secret_for=secret_for, region=region(),
-                                 service=SERVICE, now=timezone.now())
+                                 service=service, now=timezone.now(),
+                                 required_signed_headers=required_signed_headers)
     credential = found[authorization.access_key_id]
     awscredential_touch(credential)
     names = frozenset(bus.name for bus in credential.buses.all())

@@ -25,6 +25,8 @@ from routing.models import (
     ScheduleTick,
     TargetKind,
 )
+from routing.publishers import PublisherKind
+from routing.schedules.models import ScheduleFiring
 
 REDACTED = "***"
 
@@ -191,7 +193,16 @@ def event_trace(event_id: str | uuid.UUID) -> dict[str, Any]:
 
 
 def _schedule_data(event: Event) -> dict[str, Any] | None:
-    """The tick a scheduled rule's event fired for; one more query, for those events only."""
+    """The tick a scheduled rule's (or a Scheduler schedule's) event fired for; one more query,
+    for those events only."""
+    if event.publisher_kind == PublisherKind.SCHEDULER and event.publisher_ref.startswith(
+            "arn:aws:scheduler:"):
+        firing = ScheduleFiring.objects.filter(event_id=event.pk).first()
+        if firing is None:
+            return None
+        return {"schedule_arn": event.publisher_ref, "tick_at": _iso(firing.tick_at),
+                "due_at": _iso(firing.due_at), "late": firing.missed_before > 0,
+                "missed_before": firing.missed_before}
     if (event.source, event.detail_type) != ("aws.events", "Scheduled Event"):
         return None
     tick = ScheduleTick.objects.select_related("rule").filter(event_id=event.pk).first()

@@ -144,7 +144,7 @@ def test_the_snippets_in_the_readme_and_docs_work_as_written(asgi_server: AsgiSe
         r"^    AWS_ACCESS_KEY_ID=CSAK\.\.\. AWS_SECRET_ACCESS_KEY=\.\.\. \\\n(.*?)\n\n", text,
         re.MULTILINE | re.DOTALL)
     snippets = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-    assert (len(cli_lines), len(snippets)) == (2, 2)
+    assert (len(cli_lines), len(snippets)) == (2, 3)
     env = {**_isolated_aws_environment(tmp_path), "AWS_ACCESS_KEY_ID": credential.access_key_id,
            "AWS_SECRET_ACCESS_KEY": secret}
     for line in cli_lines:

@@ -1,0 +1,1 @@
+"""EventBridge Scheduler's REST-JSON API (boto3's `scheduler` client) on the bus's schedules."""
