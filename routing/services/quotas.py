@@ -92,6 +92,8 @@ class _Buckets:
     def _redis(self) -> redis.Redis:
         with self._lock:
             if self._client is None or self._url != settings.REDIS_URL:
+                if self._client is not None:
+                    self._client.close()
                 self._url = settings.REDIS_URL
                 self._client = redis.Redis.from_url(
                     self._url, socket_timeout=REDIS_TIMEOUT_SECONDS,

@@ -272,3 +272,24 @@ def test_a_detail_nested_to_the_limit_is_stored_and_one_level_more_is_refused_al
     first, second = response.json()["Entries"]
     assert set(first) == {"EventId"}
     assert second["ErrorCode"] == "MalformedDetail"
+
+
+def test_a_key_over_its_requests_per_second_gets_429_and_nothing_is_stored(
+    api: ApiClient, settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import redis
+
+    from routing.services import quotas
+
+    monkeypatch.setattr(quotas, "_buckets", quotas._Buckets())
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match=f"{quotas.KEY_PREFIX}*"):
+        client.delete(key)
+    client.close()
+    settings.ROUTING_PUT_EVENTS_PER_SECOND = 0.2
+    settings.ROUTING_PUT_EVENTS_BURST = 1
+    assert api.post(PUT, {"Entries": [entry()]}).status_code == 200
+    throttled = api.post(PUT, {"Entries": [entry()]})
+    assert throttled.status_code == 429
+    assert throttled.json()["code"] == "ThrottlingException"
+    assert Event.objects.count() == 1

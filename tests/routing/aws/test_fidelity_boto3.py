@@ -295,6 +295,9 @@ def test_update_event_bus(events: Any, recorder: Recorder) -> None:
     assert _error(sqs)[1] == "ValidationException"
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.update_event_bus(Name="nowhere", Description="x")
+    made = events.create_event_bus(Name="kept", DeadLetterConfig={"Arn": DEAD_LETTER_ARN})
+    assert made["DeadLetterConfig"] == {"Arn": DEAD_LETTER_ARN}
+    assert EventBus.objects.get(name="kept").dead_letter_enabled
     with pytest.raises(events.exceptions.ClientError, match="KmsKeyIdentifier is not supported"):
         events.update_event_bus(Name="orders", KmsKeyIdentifier="alias/x")
     _shapes_fit(recorder)

@@ -138,3 +138,20 @@ def test_the_bucket_in_redis_refuses_once_empty_and_spares_the_projects_own() ->
         for _ in range(3):
             put_events([ENTRY], publisher=Publisher.service("tests"))
     assert Event.objects.count() == 5
+
+
+@pytest.mark.timeout(120)
+def test_a_server_whose_redis_is_gone_still_takes_publishes(django_db_setup: None) -> None:
+    # Nothing listens on this port: the bucket, the broker and the channel layer all fail.
+    server = AsgiServer(environment={**QUOTA_ENVIRONMENT,
+                                     "REDIS_URL": f"redis://127.0.0.1:{free_tcp_port()}/0"})
+    server.start_and_wait()
+    try:
+        events = _client(server, "outage-caller")
+        for _ in range(5):  # more than the burst of three
+            assert events.put_events(Entries=[ENTRY])["FailedEntryCount"] == 0
+    finally:
+        server.stop()
+    assert Event.objects.count() == 5
+    # Stored with their outbox rows: the sweeper routes them once the broker is back.
+    assert all(event.pending_route is not None for event in Event.objects.all())
