@@ -141,6 +141,11 @@ class CeleryWorker(ManagedProcess):
     def start_and_wait(self, timeout: float = 60.0) -> CeleryWorker:
         from coffeeshop.celery import app
 
+        return self.start_and_wait_on(app, timeout)
+
+    def start_and_wait_on(self, app: Any, timeout: float = 60.0) -> CeleryWorker:
+        """Starts the worker and waits for its answer to a ping sent through `app` (the
+        broker it listens on)."""
         self.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
