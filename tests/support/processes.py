@@ -158,15 +158,16 @@ class CeleryWorker(ManagedProcess):
 
 
 class AsgiServer(ManagedProcess):
-    def __init__(self, port: int | None = None) -> None:
-        """`port`: another server's, to restart it where its pages reconnect."""
+    def __init__(self, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        """`port`: another server's, to restart it where its pages reconnect; `env`: variables
+        that differ from the suite's (a private database, say)."""
         self.port = port or free_tcp_port()
         command = [
             sys.executable, "-m", "uvicorn", "coffeeshop.asgi:application",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--no-access-log", "--timeout-graceful-shutdown", "2",
         ]
-        super().__init__("asgi-server", command, child_environment())
+        super().__init__("asgi-server", command, child_environment(**(env or {})))
 
     @property
     def url(self) -> str:
