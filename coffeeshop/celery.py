@@ -5,6 +5,7 @@ from typing import Any
 
 import redis
 from celery import Celery
+from celery.signals import beat_init
 from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffeeshop.settings.local")
@@ -89,3 +90,11 @@ app.conf.beat_schedule = {
         "options": {"expires": 5.0},
     },
 }
+
+
+@beat_init.connect
+def _start_watchdog(sender: Any = None, **kwargs: Any) -> None:
+    """Beat notices when no worker answers, says so loudly and sweeps itself meanwhile."""
+    from coffeeshop import watchdog
+
+    watchdog.start(float(os.environ.get("COFFEESHOP_WATCHDOG_SECONDS", watchdog.TICK_SECONDS)))
