@@ -79,8 +79,10 @@ class Supervisor:
 
     def _spawn(self, child: Child) -> None:
         # Through the shell, as honcho does: the Procfile's ${PORT:-8000} defaults need it.
+        # `exec`, so that the pid is the program's own: a signal to it (or the kernel's
+        # parent-death signal) reaches the program, not a shell that would leave it behind.
         child.process = subprocess.Popen(  # noqa: S602 (our own Procfile's commands)
-            child.command, shell=True, cwd=self.cwd, stdin=subprocess.DEVNULL,
+            f"exec {child.command}", shell=True, cwd=self.cwd, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=self.preexec,
         )
