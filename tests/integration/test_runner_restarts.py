@@ -21,6 +21,7 @@ import pytest
 from coffeeshop.embedded_redis import free_tcp_port
 from coffeeshop.settings.env import BASE_DIR
 from coffeeshop.supervisor import RestartPolicy, Supervisor, describe_exit
+from tests.support.redis_server import PrivateRedis
 
 
 def test_back_off_doubles_while_a_child_keeps_dying_and_is_capped() -> None:
@@ -85,17 +86,28 @@ def _started_pid(log: Path, name: str, after: int = 0) -> int | None:
     return pids[after] if len(pids) > after else None
 
 
-@pytest.mark.integration
-@pytest.mark.timeout(400)
-def test_runner_restarts_a_killed_worker_and_web(tmp_path: Path) -> None:
+def _start_runner(tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[bytes], int, Path]:
     port = free_tcp_port()
     env = {key: value for key, value in os.environ.items()
            if key not in {"REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(COFFEESHOP_VAR_DIR=str(tmp_path / "var"), PORT=str(port), PYTHONUNBUFFERED="1")
+    env.update(COFFEESHOP_VAR_DIR=str(tmp_path / "var"), PORT=str(port), PYTHONUNBUFFERED="1",
+               **extra)
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         runner = subprocess.Popen([sys.executable, "-m", "coffeeshop.run"], cwd=BASE_DIR,
                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    return runner, port, log
+
+
+def _kill_notice(log: Path, name: str) -> bool:
+    return bool(re.search(rf"runner +\| {name} was killed by SIGKILL after \d+ s; restarting it "
+                          r"in 1 s \(restart 1\)", log.read_text()))
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(400)
+def test_runner_restarts_a_killed_worker_and_web(tmp_path: Path) -> None:
+    runner, port, log = _start_runner(tmp_path)
     try:
         _wait_for(lambda: (_health(port) or {}).get("healthy"), "the first green /healthz", log)
         recovery: dict[str, float] = {}
@@ -104,9 +116,8 @@ def test_runner_restarts_a_killed_worker_and_web(tmp_path: Path) -> None:
             assert pid is not None
             killed_at = time.monotonic()
             os.kill(pid, signal.SIGKILL)
-            _wait_for(lambda name=name: re.search(
-                rf"runner +\| {name} was killed by SIGKILL after \d+ s; restarting it in 1 s "
-                r"\(restart 1\)", log.read_text()), f"the runner's notice that {name} died", log)
+            _wait_for(lambda name=name: _kill_notice(log, name),
+                      f"the runner's notice that {name} died", log)
             new_pid = _wait_for(lambda name=name: _started_pid(log, name, after=1),
                                 f"a new {name}", log)
             assert new_pid != pid
@@ -126,3 +137,35 @@ def test_runner_restarts_a_killed_worker_and_web(tmp_path: Path) -> None:
         if runner.poll() is None:
             runner.kill()
             runner.wait(30)
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(400)
+def test_worker_killed_while_redis_is_killed_comes_back_by_itself(tmp_path: Path) -> None:
+    redis = PrivateRedis()
+    runner, port, log = _start_runner(tmp_path, REDIS_URL=redis.url)
+    try:
+        _wait_for(lambda: (_health(port) or {}).get("healthy"), "the first green /healthz", log)
+        worker = _started_pid(log, "worker")
+        assert worker is not None
+        killed_at = time.monotonic()
+        redis.kill()
+        os.kill(worker, signal.SIGKILL)
+        _wait_for(lambda: _kill_notice(log, "worker"), "the runner's notice", log)
+        # The new worker starts while Redis is still down, and waits for it by itself.
+        _wait_for(lambda: _started_pid(log, "worker", after=1), "a new worker", log)
+        time.sleep(3)
+        redis.restart()
+        back_at = time.monotonic()
+        _wait_for(lambda: (_health(port) or {}).get("healthy"),
+                  "a green /healthz with the new worker", log)
+        print(f"\nfigures: green {time.monotonic() - killed_at:.1f} s after the kills, "
+              f"{time.monotonic() - back_at:.1f} s after Redis was back")
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        try:
+            runner.wait(60)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+            runner.wait(30)
+        redis.server.stop()

@@ -6,8 +6,6 @@ The Redis is private (its own redis-server on a free port) so that killing it hu
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -15,30 +13,10 @@ from collections.abc import Iterator
 import pytest
 from celery import Celery
 
-from coffeeshop.embedded_redis import EmbeddedRedis, free_tcp_port
 from tests.support.processes import CeleryWorker
+from tests.support.redis_server import PrivateRedis
 
 ROUNDS = 8
-
-
-class PrivateRedis:
-    """A redis-server that can be SIGKILLed and started again on the same port."""
-
-    def __init__(self) -> None:
-        self.port = free_tcp_port()
-        self.server = EmbeddedRedis(port=self.port).start()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def kill(self) -> None:
-        assert self.server.pid is not None
-        os.kill(self.server.pid, signal.SIGKILL)
-        self.server.stop()  # reaps it and removes its directory
-
-    def restart(self) -> None:
-        self.server = EmbeddedRedis(port=self.port).start()
 
 
 @pytest.fixture
