@@ -1,10 +1,50 @@
 """The Celery application: configured from Django settings (CELERY_*), tasks found per app."""
 
 import os
+from typing import Any
 
+import redis
 from celery import Celery
+from celery.signals import beat_init
+from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffeeshop.settings.local")
+
+
+
+def _refuse_detached_channel() -> None:
+    """kombu 5.7.0's Redis transport can kill the worker when Redis dies (issue 11).
+
+    On a connection loss celery 5.7.0 first `collect()`s the broker connection, then closes it.
+    When the loss caught the consumer channel inside a BRPOP, collect's close of that channel
+    fails half-way (the BRPOP read raises ConnectionError, which kombu ignores), yet collect
+    goes on to detach the transport (`transport.client = None`). celery's `close()` then closes
+    the channel again; this time it restores its unacknowledged messages, needs a fresh Redis
+    pool for that, and reads the host from the detached transport: AttributeError, which is no
+    connection error, so nothing catches it and the worker's main process exits with
+    "Unrecoverable error: AttributeError('NoneType' object has no attribute 'hostname')".
+
+    A detached channel can reach no Redis anyway, so it now says so with the connection error
+    kombu and celery expect: the close is ignored like any other connection error, the worker
+    reconnects, and the messages it held come back from Redis (visibility timeout) or, when
+    Redis lost them, from the database through the sweeper. Remove when kombu stops reading a
+    detached transport (tests/integration/test_worker_survives_redis_kill.py shows it).
+    """
+    original = getattr(kombu_redis.Channel, "_connparams")  # noqa: B009 (untyped in stubs)
+    if getattr(original, "detached_guard", False):
+        return
+
+    def _connparams(self: Any, asynchronous: bool = False) -> Any:
+        if self.connection is None or self.connection.client is None:
+            raise redis.exceptions.ConnectionError(
+                "the broker connection of this channel is closed; it cannot reach Redis")
+        return original(self, asynchronous=asynchronous)
+
+    _connparams.detached_guard = True  # type: ignore[attr-defined]
+    setattr(kombu_redis.Channel, "_connparams", _connparams)  # noqa: B010
+
+
+_refuse_detached_channel()
 
 app = Celery("coffeeshop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -56,3 +96,11 @@ app.conf.beat_schedule = {
         "options": {"expires": 5.0},
     },
 }
+
+
+@beat_init.connect
+def _start_watchdog(sender: Any = None, **kwargs: Any) -> None:
+    """Beat notices when no worker answers, says so loudly and sweeps itself meanwhile."""
+    from coffeeshop import watchdog
+
+    watchdog.start(float(os.environ.get("COFFEESHOP_WATCHDOG_SECONDS", watchdog.TICK_SECONDS)))

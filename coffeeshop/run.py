@@ -3,8 +3,9 @@
     python -m coffeeshop.run [--port 8000] [--host 127.0.0.1]
 
 Starts an embedded Redis when REDIS_URL is unset, then the processes of the Procfile (ASGI
-server, Celery worker, Celery beat) under honcho. Ctrl-C or SIGTERM stops all of them, then
-Redis; each child is also told by the kernel to stop if this process is killed outright.
+server, Celery worker, Celery beat) under coffeeshop.supervisor, which restarts any that dies
+(with a back-off, saying so). Ctrl-C or SIGTERM stops all of them, then Redis; each child is
+also told by the kernel to stop if this process is killed outright.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +24,7 @@ from types import FrameType
 
 from coffeeshop.embedded_redis import EmbeddedRedis, die_with_parent
 from coffeeshop.settings.env import BASE_DIR, VAR_DIR
+from coffeeshop.supervisor import Supervisor
 
 ADVERTISED_REDIS_URL_FILE = VAR_DIR / "embedded-redis.url"
 READY_TIMEOUT_SECONDS = 120
@@ -31,9 +34,9 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True)
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
+def _wait_until_healthy(url: str, stopping: threading.Event, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
+    while time.monotonic() < deadline and not stopping.is_set():
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (our own URL)
                 if response.status == 200:
@@ -74,16 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 
     redis_server: EmbeddedRedis | None = None
-    processes: subprocess.Popen[bytes] | None = None
-    stopping = False
+    supervisor: Supervisor | None = None
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-        if processes is not None and processes.poll() is None:
-            processes.send_signal(signal.SIGTERM)
-        else:
+        if supervisor is None:
             raise KeyboardInterrupt
+        supervisor.stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -95,35 +94,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Started embedded Redis at {redis_server.url}", flush=True)
         _manage("migrate", "--noinput")
         _manage("seed_demo")
-        processes = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", str(BASE_DIR / "Procfile"),
-             "-d", str(BASE_DIR), "-p", str(args.port)],
-            preexec_fn=die_with_parent,
-        )
+        supervisor = Supervisor(BASE_DIR / "Procfile", cwd=BASE_DIR, preexec=die_with_parent)
         shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
         base_url = f"http://{shown_host}:{args.port}"
-        if _wait_until_healthy(f"{base_url}/healthz", processes, READY_TIMEOUT_SECONDS):
-            print(_banner(base_url), flush=True)
-        elif not stopping and processes.poll() is None:
-            print(f"Warning: {base_url}/healthz is not green yet; see the logs above.", flush=True)
-        exit_code = processes.wait()
-        return 0 if stopping else exit_code
+        threading.Thread(target=_announce, args=(base_url, supervisor.stopping), daemon=True,
+                         name="banner").start()
+        supervisor.start()
+        supervisor.run()
+        return 0
     except KeyboardInterrupt:
         return 0
     except subprocess.CalledProcessError as exc:
         print(f"Setup step failed: {' '.join(map(str, exc.cmd))}", file=sys.stderr)
         return exc.returncode or 1
     finally:
-        if processes is not None and processes.poll() is None:
-            processes.send_signal(signal.SIGTERM)
-            try:
-                processes.wait(30)
-            except subprocess.TimeoutExpired:
-                processes.kill()
+        if supervisor is not None and supervisor.running():
+            supervisor.stop_all()
         if redis_server is not None:
             redis_server.stop()
             ADVERTISED_REDIS_URL_FILE.unlink(missing_ok=True)
             print("Stopped embedded Redis.", flush=True)
+
+
+def _announce(base_url: str, stopping: threading.Event) -> None:
+    if _wait_until_healthy(f"{base_url}/healthz", stopping, READY_TIMEOUT_SECONDS):
+        print(_banner(base_url), flush=True)
+    elif not stopping.is_set():
+        print(f"Warning: {base_url}/healthz is not green yet; see the logs above.", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ from django.urls import include, path
 from coffeeshop import views
 from routing.metrics_export import metrics_view
 
+# Failures outside any view (a middleware's database write) still answer in the door's shape.
+handler500 = "coffeeshop.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,12 +1,16 @@
 import logging
+import sys
+import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 
 from coffeeshop.health import health_report_from_any_thread
+from coffeeshop.unavailable import is_database_unavailable, render_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -45,3 +49,21 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None = No
         "login_url": request.path if request.path.endswith("/login/") else settings.LOGIN_URL,
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: Django calls it while handling the exception, so sys.exc_info() is it."""
+    error = sys.exc_info()[1]
+    if error is not None and is_database_unavailable(error):
+        return render_unavailable(request, error)
+    if request.path.startswith("/api/"):
+        from routing.api.http import internal_failure_response
+
+        return internal_failure_response()
+    if request.path.startswith("/aws/"):
+        from routing.aws.errors import InternalFailure
+        from routing.aws.views import error_response as aws_error_response
+
+        return aws_error_response(InternalFailure("The request failed on the server."),
+                                  str(uuid.uuid4()))
+    return defaults.server_error(request)

@@ -32,3 +32,15 @@ class PayloadTooLarge(RoutingError):
 class UnsupportedMediaType(RoutingError):
     code = "UnsupportedMediaType"
     http_status = 415
+
+
+class ServiceUnavailable(RoutingError):
+    """The database cannot be reached just now: retry after `Retry-After` seconds."""
+
+    code = "ServiceUnavailable"
+    http_status = 503
+
+
+class InternalFailure(RoutingError):
+    code = "InternalFailure"
+    http_status = 500

@@ -14,9 +14,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from routing.api.auth import Caller, authenticate, enforce_csrf
 from routing.api.errors import (
+    InternalFailure,
     MethodNotAllowed,
     NotAuthenticated,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
 from routing.errors import RoutingError, ValidationError
@@ -41,6 +43,20 @@ def error_response(error: RoutingError) -> JsonResponse:
     if isinstance(error, MethodNotAllowed):
         response["Allow"] = ", ".join(error.allowed)
     return response
+
+
+def unavailable_response(retry_after: int) -> JsonResponse:
+    """What the API answers while the database is down (coffeeshop.unavailable decides when)."""
+    response = error_response(ServiceUnavailable(
+        f"The service is briefly unavailable (its database is not answering); retry in "
+        f"{retry_after} seconds. Events already accepted are safe."))
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def internal_failure_response() -> JsonResponse:
+    """An unexpected failure, in the API's own shape rather than an HTML page."""
+    return error_response(InternalFailure("The request failed on the server; it was logged."))
 
 
 def _allowed(methods: tuple[str, ...]) -> tuple[str, ...]:

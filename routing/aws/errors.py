@@ -19,6 +19,7 @@ HTTP_STATUS = {
     "MissingAuthenticationTokenException": 403,
     "RequestEntityTooLargeException": 413,
     "InternalException": 500,
+    "ServiceUnavailable": 503,
 }
 
 
@@ -60,3 +61,9 @@ class ManagedRule(RoutingError):
 
 class InternalFailure(RoutingError):
     code = "InternalException"
+
+
+class ServiceUnavailable(RoutingError):
+    """AWS's common 503 (botocore retries it, as it does every 5xx)."""
+
+    code = "ServiceUnavailable"

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.encoding import escape_uri_path
 from django.views.decorators.csrf import csrf_exempt
 
+from coffeeshop.unavailable import is_database_unavailable, render_unavailable
 from routing.api.http import MAX_BODY_BYTES
 from routing.aws import actions, sigv4
 from routing.aws.auth import AwsCaller, authenticate, request_headers
@@ -21,6 +22,7 @@ from routing.aws.errors import (
     InternalFailure,
     RequestTooLarge,
     SerializationError,
+    ServiceUnavailable,
     UnknownOperation,
     http_status_of,
 )
@@ -42,6 +44,14 @@ def error_response(error: RoutingError, request_id: str) -> HttpResponse:
     body = json.dumps({"__type": error.code, "message": error.message}).encode()
     response = _respond(http_status_of(error.code), body, request_id)
     response["x-amzn-ErrorType"] = error.code
+    return response
+
+
+def unavailable_response(retry_after: int, request_id: str | None = None) -> HttpResponse:
+    response = error_response(ServiceUnavailable(
+        f"The service is briefly unavailable (its database is not answering); retry in "
+        f"{retry_after} seconds."), request_id or str(uuid.uuid4()))
+    response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -136,7 +146,9 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         return _respond(200, actions.dumps(output), request_id)
     except RoutingError as error:
         return error_response(error, request_id)
-    except Exception:
+    except Exception as error:
+        if is_database_unavailable(error):
+            return render_unavailable(request, error)
         logger.exception("AWS endpoint: request %s failed", request_id)
         return error_response(InternalFailure(
             f"The request failed on the server (request id {request_id})."), request_id)

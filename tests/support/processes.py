@@ -141,6 +141,11 @@ class CeleryWorker(ManagedProcess):
     def start_and_wait(self, timeout: float = 60.0) -> CeleryWorker:
         from coffeeshop.celery import app
 
+        return self.start_and_wait_on(app, timeout)
+
+    def start_and_wait_on(self, app: Any, timeout: float = 60.0) -> CeleryWorker:
+        """Starts the worker and waits for its answer to a ping sent through `app` (the
+        broker it listens on)."""
         self.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -153,17 +158,16 @@ class CeleryWorker(ManagedProcess):
 
 
 class AsgiServer(ManagedProcess):
-    def __init__(self, port: int | None = None, *, environment: dict[str, str] | None = None
-                 ) -> None:
-        """`port`: another server's, to restart it where its pages reconnect; `environment`:
-        settings of its own (quotas, say)."""
+    def __init__(self, port: int | None = None, *, env: dict[str, str] | None = None) -> None:
+        """`port`: another server's, to restart it where its pages reconnect; `env`: variables
+        that differ from the suite's (a private database, settings of its own such as quotas)."""
         self.port = port or free_tcp_port()
         command = [
             sys.executable, "-m", "uvicorn", "coffeeshop.asgi:application",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--no-access-log", "--timeout-graceful-shutdown", "2",
         ]
-        super().__init__("asgi-server", command, child_environment(**(environment or {})))
+        super().__init__("asgi-server", command, child_environment(**(env or {})))
 
     @property
     def url(self) -> str:

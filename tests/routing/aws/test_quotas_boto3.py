@@ -47,7 +47,7 @@ def no_buckets_left() -> None:
 
 @pytest.fixture(scope="module")
 def quota_server(django_db_setup: None) -> Iterator[AsgiServer]:
-    server = AsgiServer(environment=QUOTA_ENVIRONMENT).start_and_wait()
+    server = AsgiServer(env=QUOTA_ENVIRONMENT).start_and_wait()
     yield server
     server.stop()
 
@@ -143,7 +143,7 @@ def test_the_bucket_in_redis_refuses_once_empty_and_spares_the_projects_own() ->
 @pytest.mark.timeout(120)
 def test_a_server_whose_redis_is_gone_still_takes_publishes(django_db_setup: None) -> None:
     # Nothing listens on this port: the bucket, the broker and the channel layer all fail.
-    server = AsgiServer(environment={**QUOTA_ENVIRONMENT,
+    server = AsgiServer(env={**QUOTA_ENVIRONMENT,
                                      "REDIS_URL": f"redis://127.0.0.1:{free_tcp_port()}/0"})
     server.start_and_wait()
     try:
