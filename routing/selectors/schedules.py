@@ -111,11 +111,15 @@ def _description(expression: str, tz: str) -> str:
 
 
 def schedule_rows(*, now: datetime | None = None, next_count: int = NEXT_FIRINGS,
-                  last_count: int = LAST_FIRINGS) -> list[ScheduleRow]:
-    """Every live scheduled item, by name."""
+                  last_count: int = LAST_FIRINGS,
+                  rule_ids: list[int] | None = None) -> list[ScheduleRow]:
+    """Every live scheduled item (or only these rules), by name."""
     now = now or timezone.now()
+    live = Rule.objects.filter(deleted_at__isnull=True)
+    if rule_ids is not None:
+        live = live.filter(pk__in=rule_ids)
     rules = list(
-        Rule.objects.filter(deleted_at__isnull=True).exclude(schedule_expression="")
+        live.exclude(schedule_expression="")
         .select_related("bus")
         .annotate(live_targets=Count("targets", filter=Q(targets__deleted_at__isnull=True)))
         .order_by("name")

@@ -1,12 +1,12 @@
-// Schedules: while an expression is typed, show it in words with its next firings (debounced),
-// or AWS's refusal and the reason, next to the field.
+// Schedule expressions (the Schedules page, a scheduled rule's editor): while one is typed, show
+// it in words with its next firings (debounced), or AWS's refusal and the reason, by the field.
 (function () {
   "use strict";
   const form = document.querySelector("[data-schedule-preview]");
   if (!form) return;
-  const input = form.querySelector("[name=expression]");
-  const zone = form.querySelector("[name=timezone]");
-  const result = document.querySelector("[data-preview-result]");
+  const input = form.querySelector("[data-schedule-input]");
+  const zone = form.querySelector("[data-schedule-zone]");  // none: UTC, as rules read cron
+  const result = document.getElementById(form.dataset.previewTarget);
   const DELAY_MS = 300;
   let timer = null;
   let latest = 0;
@@ -59,7 +59,7 @@
 
   function ask() {
     const number = ++latest;
-    const query = new URLSearchParams({ expression: input.value, timezone: zone.value });
+    const query = new URLSearchParams({ expression: input.value, timezone: zone ? zone.value : "UTC" });
     fetch(form.dataset.previewUrl + "?" + query.toString(), {
       headers: { Accept: "application/json" }, credentials: "same-origin",
     }).then(function (response) {
@@ -77,7 +77,10 @@
   }
 
   input.addEventListener("input", later);
-  zone.addEventListener("change", ask);
-  form.addEventListener("submit", function (event) { event.preventDefault(); ask(); });
+  if (zone) zone.addEventListener("change", ask);
+  // The Schedules page's form only previews; an editor's field is saved with its own form.
+  if (form.tagName === "FORM") {
+    form.addEventListener("submit", function (event) { event.preventDefault(); ask(); });
+  }
   ask();
 })();

@@ -46,6 +46,7 @@ def weekday_rule(actor: Actor) -> Rule:
     rule = rule_put(bus_name="default", name="morning", event_pattern=None,
                     schedule_expression="cron(0 8 ? * MON-FRI *)", actor=actor)
     targets_put(rule=rule, targets=[TargetSpec("r", "handler", "tests.recorder")], actor=actor)
+    rule.refresh_from_db()
     return rule
 
 
@@ -150,3 +151,46 @@ def test_the_preview_refuses_a_zone_that_is_not_one(default_bus: EventBus,
     response = client.get(PREVIEW, {"expression": "rate(1 day)", "timezone": "Mars/Olympus"})
     assert response.status_code == 400
     assert "'Mars/Olympus' is not an IANA time zone" in response.json()["message"]
+
+
+def test_the_rule_editor_shows_a_scheduled_rule_s_expression_not_an_empty_pattern(
+        default_bus: EventBus, actor: Actor, recorder: Any, clock: Any, client: Client) -> None:
+    rule = weekday_rule(actor)
+    response = client.get(f"/dashboard/rules/{rule.pk}/")
+    body = response.content.decode()
+    assert 'name="schedule_expression"' in body
+    assert 'value="cron(0 8 ? * MON-FRI *)"' in body
+    assert 'name="event_pattern"' not in body
+    assert "every weekday at 08:00 UTC" in text_of(response)
+    listing = text_of(client.get("/dashboard/rules/?bus=default"))
+    assert ('class="pill kind">schedule</a> <span class="mono">cron(0 8 ? * MON-FRI *)</span>'
+            in listing)
+
+
+def test_the_rule_editor_saves_a_new_expression_and_refuses_a_bad_one(
+        default_bus: EventBus, actor: Actor, recorder: Any, clock: Any, client: Client) -> None:
+    rule = weekday_rule(actor)
+    form = {"state": "ENABLED", "description": "", "revision": rule.revision}
+    url = f"/dashboard/rules/{rule.pk}/"
+    bad = client.post(url, {**form, "schedule_expression": "rate(1 minutes)"})
+    assert bad.status_code == 400
+    assert "Parameter ScheduleExpression is not valid." in text_of(bad)
+    rule.refresh_from_db()
+    assert rule.schedule_expression == "cron(0 8 ? * MON-FRI *)"
+    good = client.post(url, {**form, "schedule_expression": "rate(2 hours)"})
+    assert good.status_code == 302
+    rule.refresh_from_db()
+    assert rule.schedule_expression == "rate(2 hours)"
+    assert rule.event_pattern == {}
+
+
+def test_a_scheduled_rule_is_created_from_the_editor(default_bus: EventBus, clock: Any,
+                                                     client: Client) -> None:
+    page = client.get("/dashboard/rules/new/?bus=default&schedule=1")
+    assert 'value="rate(5 minutes)"' in page.content.decode()
+    response = client.post("/dashboard/rules/new/?bus=default&schedule=1", {
+        "name": "hourly", "state": "ENABLED", "description": "",
+        "schedule_expression": "cron(0 * * * ? *)", "revision": ""})
+    assert response.status_code == 302
+    rule = Rule.objects.get(name="hourly")
+    assert rule.schedule_expression == "cron(0 * * * ? *)"
