@@ -711,7 +711,11 @@ def shop_set_open(*, shop: Shop, is_open: bool, user: ActingUser) -> Shop:
         if shop.is_open == bool(is_open):
             return shop
         shop.is_open = bool(is_open)
-        shop.save(update_fields=["is_open"])
+        # A "closing soon" notice is over once someone opens or closes by hand, and the hours'
+        # changes until now (one applied late, after an outage) never undo the hand.
+        shop.closing_at = None
+        shop.hours_started_at = timezone.now() if shop.follows_hours else None
+        shop.save(update_fields=["is_open", "closing_at", "hours_started_at"])
         verb = "opened" if is_open else "closed"
         shop_config_publish(shop=shop, message=f"{_person(user)} {verb} {shop.name}.")
     return shop
