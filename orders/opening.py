@@ -64,6 +64,18 @@ def shop_hours(shop: Shop, *, around: date | None = None) -> Hours:
     return Hours(weekly=weekly, exceptions=exceptions, tz=shop.tz)
 
 
+def shop_exceptions(shop: Shop) -> list[DateHours]:
+    """The shop's dated exceptions with their reasons, by date."""
+    by_day: dict[date, DateHours] = {}
+    for row in OpeningException.objects.filter(shop=shop).order_by("date", "opens_at"):
+        entry = by_day.get(row.date) or DateHours(row.date, (), row.reason)
+        if row.opens_at is not None and row.closes_at is not None:
+            entry = DateHours(row.date, (*entry.spans, Span(row.opens_at, row.closes_at)),
+                              entry.reason)
+        by_day[row.date] = entry
+    return list(by_day.values())
+
+
 @dataclass(frozen=True)
 class DueChange:
     change: Change
