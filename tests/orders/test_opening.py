@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.db import connection
 
 from orders.events import DetailType
 from orders.hours import DateHours, Span
@@ -27,6 +28,7 @@ from orders.opening import (
 from orders.services import customer_create, shop_set_open
 from orders.workflow import OrderError
 from tests.orders.conftest import make_shop, queued, shop_events
+from tests.routing.schedules.test_firing import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +202,26 @@ def test_only_baristas_set_the_hours(db: None, clock: Any) -> None:
     with pytest.raises(OrderError, match="Only baristas can change the opening hours"):
         shop_set_hours(shop=shop, user=None, follows_hours=True, weekly=WEEKDAYS,
                        exceptions=[])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="concurrent claims rest on PostgreSQL's row locks and unique index; "
+                           "SQLite runs one writer at a time (run with DATABASE_URL=postgres://...)")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_beats_on_postgresql_apply_each_change_once() -> None:
+    barista = User.objects.create_user("conc", is_staff=True)
+    with time_machine.travel(local(2026, 12, 3, 6, 0), tick=False) as traveller:
+        shops = [make_shop(f"conc-{n}", timezone="Europe/Berlin", is_open=False)
+                 for n in range(3)]
+        for shop in shops:
+            shop_set_hours(shop=shop, user=barista, follows_hours=True, weekly=WEEKDAYS,
+                           exceptions=[])
+        traveller.move_to(local(2026, 12, 3, 8, 0, 1))
+        results = run_at_once([shops_follow_hours for _ in range(6)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.applied for r in results) == 3  # type: ignore[union-attr]
+    assert HoursChange.objects.filter(kind="open").count() == 3
+    assert Shop.objects.filter(is_open=True).count() == 3
+    opened = [e for e in shop_events(DetailType.CONFIG_CHANGED.value)
+              if "by its opening hours" in e.detail["Message"]]
+    assert len(opened) == 3
