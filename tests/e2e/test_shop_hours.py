@@ -1,7 +1,8 @@
 """The shop on its hours in headless Chromium, with the real ASGI server and a Celery worker
 running beat: the shop opens by its hours, the "closing soon" notice appears, and it closes —
-each visible live on the display and the barista pages, no reload. The hours are set to the
-coming seconds, beat polls them every second and the notice is shortened (test settings)."""
+each visible live on the display and the barista pages (the notice also on a customer's page
+mid-order), no reload. The hours are set to the coming seconds, beat polls them every second
+and the notice is shortened (test settings)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,22 @@ from orders.hours import Span
 from orders.models import HoursChange, Shop
 from orders.opening import shop_set_hours
 from orders.rules import ensure_shop_rules
-from tests.e2e.test_shop import BIG_SCREEN, TABLET, log_in, new_page, roomy_window_seconds
+from tests.e2e.test_shop import (
+    BIG_SCREEN,
+    PHONE,
+    TABLET,
+    log_in,
+    new_page,
+    roomy_window_seconds,
+    scan_and_give_name,
+)
 from tests.orders.test_live_support import make_shop, make_user
 from tests.support.processes import AsgiServer, CeleryWorker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LIVE = 20_000  # ms: beat's poll, the bus, a worker and the channel layer
-NOTICE_SECONDS = 12
+NOTICE_SECONDS = 25
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +88,26 @@ def test_the_shop_opens_warns_and_closes_by_its_hours_live(
 
     now = local_now(shop)
     opens = now + timedelta(seconds=8)
-    closes = opens + timedelta(seconds=NOTICE_SECONDS + 14)
+    # Time enough, before the notice, for a customer to scan and reach the menu.
+    closes = opens + timedelta(seconds=NOTICE_SECONDS + 20)
     shop_set_hours(shop=shop, user=barista_user, follows_hours=True, exceptions=[],
                    weekly={now.weekday(): (Span(opens.time(), closes.time()),)})
 
     expect(state).to_have_text("Shop open", timeout=LIVE)
     expect(display.get_by_role("heading", name="Scan to order")).to_be_visible(timeout=LIVE)
+    qr_url = display.locator("[data-qr]").get_attribute("data-url")
+    assert qr_url is not None
+    customer = new_page(browser, contexts, PHONE)
+    scan_and_give_name(customer, qr_url, "Ada", lambda *_: None, "customer")
+    expect(customer.locator("[data-closing-soon]")).to_be_hidden()
     notice = re.compile(r"Closing soon: last orders, we close in (under a minute|\d+ minutes)")
     expect(display.locator("[data-closing-soon]")).to_have_text(notice, timeout=LIVE)
     expect(barista.locator("[data-closing-soon]")).to_have_text(notice, timeout=LIVE)
+    # The customer choosing a drink hears it too.
+    expect(customer.locator("[data-closing-soon]")).to_have_text(notice, timeout=LIVE)
 
-    expect(state).to_have_text("Shop closed", timeout=LIVE)
+    # The close comes NOTICE_SECONDS after the notice.
+    expect(state).to_have_text("Shop closed", timeout=NOTICE_SECONDS * 1000 + LIVE)
     expect(display.get_by_role("heading", name="Sorry, we're closed")).to_be_visible(
         timeout=LIVE)
     expect(display.locator("[data-closing-soon]")).to_be_hidden()
