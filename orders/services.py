@@ -730,7 +730,12 @@ def shop_update_config(*, shop: Shop, user: ActingUser, **fields: Any) -> Shop:
         changed = _clean(shop, fields)
         if not changed:
             return shop
-        shop.save(update_fields=changed)
+        saved = list(changed)
+        if "is_open" in changed:  # by hand, as shop_set_open: the hours do not undo it
+            shop.closing_at = None
+            shop.hours_started_at = timezone.now() if shop.follows_hours else None
+            saved += ["closing_at", "hours_started_at"]
+        shop.save(update_fields=saved)
         summary = "; ".join(
             f"{_label(name)} {before[name]} → {getattr(shop, name)}"
             for name in changed

@@ -273,6 +273,7 @@ def barista(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "orders/barista.html", {
         "shop": shop, "snapshot": live.board_snapshot(shop.slug),
         "me": {"id": request.user.pk, "name": live.staff_name(request.user)},
+        "hours": shop_hours_summary(shop),
     })
 
 

@@ -106,3 +106,11 @@ def test_the_admin_shows_the_hours_and_links_to_their_page(shop: Shop) -> None:
     page = admin.get(f"/admin/orders/shop/{shop.pk}/change/").content.decode()
     assert "opens and closes by hand only (Europe/Berlin)." in page
     assert f'href="/shop/{shop.slug}/barista/hours/"' in page
+
+
+def test_the_barista_page_says_today_s_hours(shop: Shop) -> None:
+    client = as_user(make_user("alice", barista=True))
+    assert "Opening hours today" not in text_of(client.get(f"/shop/{shop.slug}/barista/"))
+    client.post(url(shop), {"follows_hours": "on", **WEEK, "exceptions": ""})
+    page = text_of(client.get(f"/shop/{shop.slug}/barista/"))
+    assert "Opening hours today: 08:00-12:00, 13:00-17:00 (Europe/Berlin)" in page

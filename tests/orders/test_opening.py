@@ -225,3 +225,12 @@ def test_concurrent_beats_on_postgresql_apply_each_change_once() -> None:
     opened = [e for e in shop_events(DetailType.CONFIG_CHANGED.value)
               if "by its opening hours" in e.detail["Message"]]
     assert len(opened) == 3
+
+
+def test_opening_in_the_admin_is_a_hand_too(berlin_shop: Shop, clock: Any, staff: User) -> None:
+    from orders.services import shop_update_config
+
+    clock.move_to(local(2026, 12, 3, 18, 0))  # nothing ran today: open and close are missed
+    shop_update_config(shop=berlin_shop, user=staff, is_open=True)
+    assert go(clock, local(2026, 12, 3, 18, 0, 5)) == 0
+    assert state(berlin_shop) == (True, None)
