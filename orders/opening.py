@@ -34,7 +34,7 @@ from orders.hours import (
     next_changes,
 )
 from orders.models import HoursChange, OpeningException, OpeningHours, Shop
-from orders.services import ActingUser, _person, _require_barista, shop_config_publish
+from orders.services import ActingUser, person_name, require_barista, shop_config_publish
 from orders.workflow import OrderError
 
 logger = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def shop_set_hours(*, shop: Shop, user: ActingUser, follows_hours: bool,
                    weekly: dict[int, tuple[Span, ...]], exceptions: list[DateHours]) -> Shop:
     """Replaces the shop's hours (baristas and staff). Turning them on (or changing them) puts
     the shop where its hours say it is now, and counts its changes from now."""
-    acting = _require_barista(user, "change the opening hours")
+    acting = require_barista(user, "change the opening hours")
     if any(day not in range(7) for day in weekly):
         raise OrderError("Weekdays are 0 (Monday) to 6 (Sunday).", "invalid_config",
                          field="weekly")
@@ -207,7 +207,7 @@ def shop_set_hours(*, shop: Shop, user: ActingUser, follows_hours: bool,
             fields += ["is_open", "closing_at"]
         shop.save(update_fields=fields)
         state = ("open" if shop.is_open else "closed") if follows_hours else ""
-        message = (f"{_person(acting)} set the opening hours of {shop.name}"
+        message = (f"{person_name(acting)} set the opening hours of {shop.name}"
                    + (f"; it follows them and is {state} now." if follows_hours
                       else "; it opens and closes by hand only."))
         shop_config_publish(shop=shop, message=message)
