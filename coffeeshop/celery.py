@@ -53,6 +53,8 @@ app.autodiscover_tasks()
 # How often beat looks for scheduled rules' due ticks (AWS promises a minute's precision). Read
 # from the environment, not Django's settings, which must not be loaded at import.
 SCHEDULE_POLL_SECONDS = float(os.environ.get("ROUTING_SCHEDULE_POLL_SECONDS", "5"))
+# How often beat applies the shops' opening hours (open, closing soon, close, local midnight).
+HOURS_POLL_SECONDS = float(os.environ.get("ORDERS_HOURS_POLL_SECONDS", "5"))
 
 app.conf.beat_schedule = {
     "routing-sweep": {
@@ -88,6 +90,12 @@ app.conf.beat_schedule = {
         "task": "routing.fire_scheduler_schedules",
         "schedule": SCHEDULE_POLL_SECONDS,
         "options": {"expires": SCHEDULE_POLL_SECONDS},
+    },
+    # Shops that follow their opening hours open, are told of the close and close by them.
+    "orders-follow-hours": {
+        "task": "orders.follow_hours",
+        "schedule": HOURS_POLL_SECONDS,
+        "options": {"expires": HOURS_POLL_SECONDS},
     },
     # Orders whose wait deadline passed are timed out (deadlines live in the database).
     "orders-time-out-overdue": {

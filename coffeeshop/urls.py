@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/rules/", include("routing.dashboard.rules.urls")),
+    path("dashboard/schedules/", include("routing.dashboard.schedules.urls")),
     path("dashboard/", include("routing.dashboard.explorer.urls")),
     path("metrics", metrics_view, name="metrics"),
     path("aws/", include("routing.aws.urls")),

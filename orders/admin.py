@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -27,6 +29,7 @@ from orders.models import (
     QrWindow,
     Shop,
 )
+from orders.opening import shop_hours_summary
 from orders.services import (
     CONFIG_FIELDS,
     OrderError,
@@ -65,18 +68,33 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(Shop)
 class ShopAdmin(ServiceAdmin):
-    list_display = ("name", "slug", "is_open", "max_queue", "drinks_per_window",
+    list_display = ("name", "slug", "is_open", "follows_hours", "max_queue", "drinks_per_window",
                     "max_orders_per_customer_per_day", "config_version")
-    list_filter = ("is_open",)
+    list_filter = ("is_open", "follows_hours")
     search_fields = ("name", "slug")
-    readonly_fields = ("config_version", "created_at")
+    readonly_fields = ("config_version", "created_at", "opening_hours")
     fieldsets = (
         (None, {"fields": ("slug", "name", "is_open", "timezone")}),
+        ("Opening hours", {"fields": ("opening_hours",)}),
         ("Limits", {"fields": ("max_queue", "max_orders_per_customer_per_day",
                                "drinks_per_window", "window_seconds")}),
         ("Time-outs", {"fields": ("customer_timeout_seconds", "barista_timeout_seconds")}),
         ("Record", {"fields": ("config_version", "created_at")}),
     )
+
+    @admin.display(description="Opening hours")
+    def opening_hours(self, obj: Shop) -> SafeString | str:
+        # Edited on the barista settings page, whose form checks and announces them.
+        if obj.pk is None:
+            return "Set them once the shop exists."
+        try:
+            summary = shop_hours_summary(obj)
+        except (ZoneInfoNotFoundError, ValueError):  # the form being fixed names a bad zone
+            return "Shown once the time zone is valid."
+        state = (f"follows them; today {summary.today}" if summary.follows_hours
+                 else "opens and closes by hand only")
+        return format_html('{} ({}). <a href="{}">Edit the opening hours</a>', state,
+                           obj.timezone, reverse("orders:barista-hours", args=[obj.slug]))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Shop | None = None) -> Any:
         # The slug names the shop in URLs, events and live groups: fixed once created.

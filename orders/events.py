@@ -38,6 +38,9 @@ class DetailType(StrEnum):
     ORDER_COMPLETED = "OrderManager.OrderCompleted"
     ORDER_CANCELLED = "OrderManager.OrderCancelled"
     CONFIG_CHANGED = "ConfigService.ConfigChanged"
+    # The shop's clock (orders/opening.py): the close is near; a new local day began.
+    CLOSING_SOON = "ConfigService.ClosingSoon"
+    DAY_STARTED = "ConfigService.DayStarted"
 
 
 def shop_published(publisher: Publisher) -> bool:

@@ -94,6 +94,8 @@ def shop_public(shop: Shop) -> dict[str, Any]:
         "slug": shop.slug,
         "name": shop.name,
         "is_open": shop.is_open,
+        # The coming close, once the "closing soon" notice went out (orders/opening.py).
+        "closing_at": _iso(shop.closing_at) if shop.is_open else None,
         "config_version": shop.config_version,
         # Orders public messages; the board's sequence only ever grows.
         "version": shop.board_seq,

@@ -61,7 +61,18 @@ class Shop(models.Model):
         help_text="How long one QR code is valid.",
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone],
-                                help_text="Where 'today' is, for order numbers and daily limits.")
+                                help_text="Where 'today' is, for order numbers and daily limits, "
+                                          "and the zone of the opening hours.")
+    follows_hours = models.BooleanField(
+        default=False, verbose_name="open and close by the opening hours",
+        help_text="The shop opens and closes itself at its hours (a barista can still open or "
+                  "close it by hand: that holds until the next change of the hours).",
+    )
+    # Changes of the hours at or before it never apply: the hours were turned on or changed
+    # then, or a barista opened or closed by hand (the hand holds until the next change).
+    hours_started_at = models.DateTimeField(null=True, blank=True)
+    # Set by the "closing soon" notice to the coming close; cleared when the shop opens or closes.
+    closing_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every config or menu change; pages compare it to know their menu is current.
     config_version = models.PositiveIntegerField(default=1)
     # Sequence of the live board stream (barista and display pages); see orders/live.py.
@@ -81,6 +92,84 @@ class Shop(models.Model):
     def business_date(self, moment: datetime) -> date:
         """The shop's local day of `moment`: order numbers and daily limits count per day."""
         return moment.astimezone(self.tz).date()
+
+
+class OpeningHours(models.Model):
+    """One span a shop is open on a weekday (two spans make a lunch break), in its zone."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["shop_id", "weekday", "opens_at"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")),
+                                   name="opening_hours_close_after_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+
+class OpeningException(models.Model):
+    """A date whose hours differ from its weekday's: closed (no times), or open at these times
+    (several rows for several spans)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="opening_exceptions")
+    date = models.DateField()
+    opens_at = models.TimeField(null=True, blank=True)
+    closes_at = models.TimeField(null=True, blank=True)
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["shop_id", "date", "opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(opens_at__isnull=True, closes_at__isnull=True)
+                           | Q(opens_at__isnull=False, closes_at__gt=models.F("opens_at"))),
+                name="opening_exception_closed_or_a_span",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.opens_at is None or self.closes_at is None:
+            return f"{self.date}: closed"
+        return f"{self.date}: {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+
+class HoursChange(models.Model):
+    """One change of a shop's hours that was applied (open, closing soon, close, midnight). The
+    row is inserted, unique per (shop, kind, at), in the transaction that applies it: however
+    many beats run, a change applies once, and a barista's hand holds until the next one."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    # What applying it did: "opened", "closed", "noticed", "day" or "unchanged" (already so).
+    outcome = models.CharField(max_length=16)
+    missed_before = models.PositiveIntegerField(default=0)
+    applied_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["shop_id", "-at"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "kind", "at"], name="hours_change_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.kind} @ {self.at.isoformat()}: {self.outcome}"
 
 
 class Drink(models.Model):

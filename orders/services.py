@@ -60,7 +60,9 @@ __all__ = [
     "order_submit",
     "order_unclaim",
     "orders_time_out_overdue",
+    "person_name",
     "qr_window_current",
+    "require_barista",
     "shop_config_publish",
     "shop_create",
     "shop_menu_changed",
@@ -110,7 +112,7 @@ def _order_label(order: Order) -> str:
     return f"order #{order.order_number}" if order.order_number else "the order"
 
 
-def _person(user: User | None) -> str:
+def person_name(user: User | None) -> str:
     if user is None:
         return ""
     return (user.first_name or "").strip() or user.get_username()
@@ -121,7 +123,7 @@ def _is_staff(user: ActingUser) -> bool:
                 and user.is_staff)
 
 
-def _require_barista(user: ActingUser, doing: str) -> User:
+def require_barista(user: ActingUser, doing: str) -> User:
     """The user, if they are a barista (or staff); else the refusal."""
     if not is_barista(user) or not isinstance(user, User):
         raise OrderError(f"Only baristas can {doing}.", "forbidden")
@@ -513,11 +515,11 @@ def _next_order_number(order: Order, now: datetime) -> int:
 
 def order_claim(*, order: Order, barista: ActingUser) -> Order:
     """A barista starts making a queued order (`OrderManager.MakeOrder`)."""
-    barista = _require_barista(barista, "start making orders")
+    barista = require_barista(barista, "start making orders")
     now = timezone.now()
     order = _reload(order)
     if order.state == OrderState.IN_PRODUCTION and order.barista_id is not None:
-        who = "You are" if order.barista_id == barista.pk else f"{_person(order.barista)} is"
+        who = "You are" if order.barista_id == barista.pk else f"{person_name(order.barista)} is"
         raise OrderError(f"{who} already making this order.", "invalid_state")
     transition = _check(order, Action.CLAIM, Actor.BARISTA)
     _time_out_if_overdue(order, now)
@@ -525,9 +527,9 @@ def order_claim(*, order: Order, barista: ActingUser) -> Order:
         _move(order, transition, now=now, barista=barista, claimed_at=now)
         emit(
             DetailType.MAKE_ORDER, shop_slug=order.shop.slug,
-            message=f"{_person(barista)} is making {_order_label(order)} ({order.drink}).",
+            message=f"{person_name(barista)} is making {_order_label(order)} ({order.drink}).",
             orderId=order.pk, orderNumber=order.order_number, baristaUserId=str(barista.pk),
-            baristaName=_person(barista), userId=str(order.customer_id),
+            baristaName=person_name(barista), userId=str(order.customer_id),
         )
     return order
 
@@ -536,7 +538,7 @@ def _require_claimer_or_staff(order: Order, barista: User, doing: str) -> None:
     if (order.state == OrderState.IN_PRODUCTION and order.barista_id is not None
             and order.barista_id != barista.pk and not _is_staff(barista)):
         raise OrderError(
-            f"{_person(order.barista)} is making this order: only they or a shop manager can "
+            f"{person_name(order.barista)} is making this order: only they or a shop manager can "
             f"{doing} it.",
             "forbidden",
         )
@@ -544,7 +546,7 @@ def _require_claimer_or_staff(order: Order, barista: User, doing: str) -> None:
 
 def order_unclaim(*, order: Order, barista: ActingUser) -> Order:
     """Hands an order being made back to the queue (only its barista, or staff)."""
-    barista = _require_barista(barista, "hand orders back")
+    barista = require_barista(barista, "hand orders back")
     now = timezone.now()
     order = _reload(order)
     transition = _check(order, Action.UNCLAIM, Actor.BARISTA)
@@ -554,7 +556,7 @@ def order_unclaim(*, order: Order, barista: ActingUser) -> Order:
         _move(order, transition, now=now, barista=None, claimed_at=None)
         emit(
             DetailType.MAKE_ORDER, shop_slug=order.shop.slug,
-            message=f"{_person(barista)} handed {_order_label(order)} ({order.drink}) back to "
+            message=f"{person_name(barista)} handed {_order_label(order)} ({order.drink}) back to "
                     "the queue.",
             orderId=order.pk, orderNumber=order.order_number, baristaUserId="",
             baristaName="", userId=str(order.customer_id),
@@ -571,7 +573,7 @@ def _emit_finished(order: Order, outcome: str, message: str) -> None:
 def order_complete(*, order: Order, barista: ActingUser) -> Order:
     """The drink is ready for pickup (`OrderManager.OrderCompleted`, then the workflow's
     `OrderProcessor.orderFinished` with outcome "completed")."""
-    barista = _require_barista(barista, "complete orders")
+    barista = require_barista(barista, "complete orders")
     now = timezone.now()
     order = _reload(order)
     transition = _check(order, Action.COMPLETE, Actor.BARISTA)
@@ -586,7 +588,7 @@ def order_complete(*, order: Order, barista: ActingUser) -> Order:
             message=f"{order.drink} for {order.customer.name} is ready for pickup "
                     f"({_order_label(order)}).",
             orderId=order.pk, orderNumber=order.order_number, userId=str(order.customer_id),
-            baristaUserId=str(maker.pk), baristaName=_person(maker), drink=order.drink,
+            baristaUserId=str(maker.pk), baristaName=person_name(maker), drink=order.drink,
             waitSeconds=round(wait, 3) if wait is not None else None,
         )
         _emit_finished(order, "completed",
@@ -622,10 +624,10 @@ def order_cancel(
         transition = _check(order, Action.CANCEL, Actor.CUSTOMER)
         who = order.customer.name
     else:
-        barista = _require_barista(barista, "cancel orders")
+        barista = require_barista(barista, "cancel orders")
         transition = _check(order, Action.CANCEL, Actor.BARISTA)
         _require_claimer_or_staff(order, barista, "cancel")
-        who = f"{_person(barista)} (barista)"
+        who = f"{person_name(barista)} (barista)"
     _time_out_if_overdue(order, now)
     with transaction.atomic():
         _move(order, transition, now=now, cancelled_by=by, cancel_reason=reason,
@@ -705,15 +707,19 @@ def shop_create(*, slug: str, name: str, user: ActingUser, **fields: Any) -> Sho
 def shop_set_open(*, shop: Shop, is_open: bool, user: ActingUser) -> Shop:
     """Opens or closes the shop (baristas and staff). Orders already going carry on; new
     ones are turned away as "closed" while it is shut."""
-    user = _require_barista(user, "open or close the shop")
+    user = require_barista(user, "open or close the shop")
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=shop.pk)
         if shop.is_open == bool(is_open):
             return shop
         shop.is_open = bool(is_open)
-        shop.save(update_fields=["is_open"])
+        # A "closing soon" notice is over once someone opens or closes by hand, and the hours'
+        # changes until now (one applied late, after an outage) never undo the hand.
+        shop.closing_at = None
+        shop.hours_started_at = timezone.now() if shop.follows_hours else None
+        shop.save(update_fields=["is_open", "closing_at", "hours_started_at"])
         verb = "opened" if is_open else "closed"
-        shop_config_publish(shop=shop, message=f"{_person(user)} {verb} {shop.name}.")
+        shop_config_publish(shop=shop, message=f"{person_name(user)} {verb} {shop.name}.")
     return shop
 
 
@@ -726,13 +732,19 @@ def shop_update_config(*, shop: Shop, user: ActingUser, **fields: Any) -> Shop:
         changed = _clean(shop, fields)
         if not changed:
             return shop
-        shop.save(update_fields=changed)
+        saved = list(changed)
+        if "is_open" in changed:  # by hand, as shop_set_open: the hours do not undo it
+            shop.closing_at = None
+            shop.hours_started_at = timezone.now() if shop.follows_hours else None
+            saved += ["closing_at", "hours_started_at"]
+        shop.save(update_fields=saved)
         summary = "; ".join(
             f"{_label(name)} {before[name]} → {getattr(shop, name)}"
             for name in changed
         )
         shop_config_publish(
-            shop=shop, message=f"{_person(user)} changed the settings of {shop.name}: {summary}."
+            shop=shop,
+            message=f"{person_name(user)} changed the settings of {shop.name}: {summary}.",
         )
     return shop
 
@@ -744,5 +756,5 @@ def shop_menu_changed(*, shop: Shop, user: ActingUser, change: str) -> Shop:
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=shop.pk)
         return shop_config_publish(
-            shop=shop, message=f"{_person(user)} changed the menu of {shop.name}: {change}."
+            shop=shop, message=f"{person_name(user)} changed the menu of {shop.name}: {change}."
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from orders.opening import shops_follow_hours
 from orders.services import orders_time_out_overdue
 
 
@@ -11,3 +12,11 @@ from orders.services import orders_time_out_overdue
 def time_out_overdue() -> dict[str, int]:
     """Every few seconds (beat): orders whose wait deadline passed are timed out."""
     return {"timed_out": orders_time_out_overdue()}
+
+
+@shared_task(name="orders.follow_hours", soft_time_limit=20, time_limit=30)
+def follow_hours() -> dict[str, int]:
+    """Every few seconds (beat): shops following their hours open, hear "closing soon" and
+    close by them; each change applies once whichever beat sent this."""
+    report = shops_follow_hours()
+    return {"applied": report.applied, "already_applied": report.already_applied}

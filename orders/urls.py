@@ -18,6 +18,7 @@ urlpatterns = [
     # Barista (tablet)
     path("shop/<slug:slug>/barista/", views.barista, name="barista"),
     path("shop/<slug:slug>/barista/open/", views.barista_shop_open, name="barista-open"),
+    path("shop/<slug:slug>/barista/hours/", views.barista_hours, name="barista-hours"),
     path("shop/<slug:slug>/barista/orders/<str:order_id>/<str:action>/", views.barista_action,
          name="barista-action"),
     # Display (big screen)

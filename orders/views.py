@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders import live, selectors
+from orders.forms import OpeningHoursForm
+from orders.hours import WEEKDAYS
 from orders.models import Order, Shop
+from orders.opening import shop_hours_summary
 from orders.permissions import (
     customer_order_or_404,
     is_barista,
@@ -269,6 +273,7 @@ def barista(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "orders/barista.html", {
         "shop": shop, "snapshot": live.board_snapshot(shop.slug),
         "me": {"id": request.user.pk, "name": live.staff_name(request.user)},
+        "hours": shop_hours_summary(shop),
     })
 
 
@@ -317,6 +322,27 @@ def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
         return _json_order_error(error)
     shop.refresh_from_db()
     return JsonResponse({"ok": True, "shop": live.shop_public(shop)})
+
+
+@require_http_methods(["GET", "POST"])
+@barista_page
+def barista_hours(request: HttpRequest, slug: str) -> HttpResponse:
+    """The shop's opening hours, which it may open and close by (baristas and staff)."""
+    shop = _shop(slug)
+    form = OpeningHoursForm(request.POST or None, shop=shop)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save(user=request.user)
+        except OrderError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Opening hours saved.")
+            return redirect("orders:barista-hours", slug=shop.slug)
+    shop.refresh_from_db()
+    return render(request, "orders/hours.html", {
+        "shop": shop, "form": form, "summary": shop_hours_summary(shop),
+        "days": [form[name.lower()] for name in WEEKDAYS],
+    }, status=400 if form.is_bound and form.errors else 200)
 
 
 @require_GET

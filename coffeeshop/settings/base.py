@@ -230,3 +230,6 @@ LOGGING = {
 # Scheduled rules: the length of a schedule's "minute" (tests shorten it so that rate(1 minute)
 # ticks quickly). Beat's poll, ROUTING_SCHEDULE_POLL_SECONDS, is read by coffeeshop/celery.py.
 ROUTING_SCHEDULE_MINUTE_SECONDS = float(env_str("ROUTING_SCHEDULE_MINUTE_SECONDS", "60"))
+# How long before a shop closes by its hours the "closing soon" notice reaches its pages.
+# Beat's poll of the hours, ORDERS_HOURS_POLL_SECONDS, is read by coffeeshop/celery.py.
+ORDERS_CLOSING_NOTICE_SECONDS = float(env_str("ORDERS_CLOSING_NOTICE_SECONDS", "600"))

@@ -22,6 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, croniter
 
 INVALID_MESSAGE = "Parameter ScheduleExpression is not valid."
+CRONITER_LAST_YEAR = 2099
+# How far croniter looks for the next match (its default, 50 years, misses `cron(... 2099)`).
+_YEARS_AHEAD = CRONITER_LAST_YEAR - 1970
 MAX_EXPRESSION_LENGTH = 256
 
 Unit = Literal["minutes", "hours", "days"]
@@ -53,7 +56,9 @@ class Rate:
 @dataclass(frozen=True)
 class Cron:
     text: str  # the six AWS fields as given
-    croniter_text: str  # the same in croniter's seven-field form (seconds 0, then the year)
+    # The same in croniter's seven-field form (seconds 0, then the year); None when every year
+    # it names is past croniter's last (2099): AWS accepts it, and it fires at no time we see.
+    croniter_text: str | None
 
 
 @dataclass(frozen=True)
@@ -164,14 +169,33 @@ def _cron(body: str) -> Cron:
     minutes, hours, dom, month, dow, year = fields
     if (dom == "?") == (dow == "?"):
         raise InvalidScheduleExpression("exactly one of day-of-month and day-of-week must be ?")
-    year_text = _list(_YEAR, year)
+    year_text = _years_for_croniter(_list(_YEAR, year))
     translated = " ".join([_list(_MINUTES, minutes), _list(_HOURS, hours), _day_of_month(dom),
-                           _list(_MONTH, month), _day_of_week(dow), "0", year_text])
+                           _list(_MONTH, month), _day_of_week(dow), "0",
+                           year_text or str(CRONITER_LAST_YEAR)])
     try:
         croniter(translated, datetime(2000, 1, 1, tzinfo=UTC))
     except (CroniterBadCronError, CroniterNotAlphaError, ValueError) as error:
         raise InvalidScheduleExpression(f"cron(): {error}") from None
-    return Cron(text=body, croniter_text=translated)
+    return Cron(text=body, croniter_text=translated if year_text else None)
+
+
+def _years_for_croniter(years: str) -> str:
+    """AWS takes years to 2199, croniter counts to 2099: the years beyond are dropped from what
+    croniter iterates (a range or step is cut at 2099). "" when no year is left, and the
+    expression then has no fire time that can be computed."""
+    kept = []
+    for element in years.split(","):
+        base, slash, step = element.partition("/")
+        first, dash, last = base.partition("-")
+        if base == "*":
+            kept.append(element)
+        elif int(first) <= CRONITER_LAST_YEAR:
+            last_kept = min(int(last), CRONITER_LAST_YEAR) if dash else int(first)
+            # croniter reads a range of one year ("2099-2099") as every year.
+            upper = f"-{last_kept}" if last_kept != int(first) else ""
+            kept.append(f"{first}{upper}{slash}{step}" if upper or not slash else first)
+    return ",".join(kept)
 
 
 def parse_expression(text: str, *, allow_at: bool = False) -> Expression:
@@ -224,8 +248,10 @@ def _instant(wall: datetime, tz: ZoneInfo) -> datetime | None:
 
 def _cron_times(cron: Cron, after: datetime, tz: ZoneInfo) -> Iterator[datetime]:
     # Walk wall-clock times in the zone, so that DST gaps and repeats are seen as such.
+    if cron.croniter_text is None:
+        return
     wall_after = after.astimezone(tz).replace(tzinfo=None) - timedelta(hours=3)
-    iterator = croniter(cron.croniter_text, wall_after)
+    iterator = croniter(cron.croniter_text, wall_after, max_years_between_matches=_YEARS_AHEAD)
     while True:
         try:
             wall: datetime = iterator.get_next(datetime)
@@ -322,8 +348,10 @@ def latest_fire_time(
 
 
 def _latest_cron_before(cron: Cron, until: datetime, tz: ZoneInfo) -> datetime | None:
+    if cron.croniter_text is None:
+        return None
     wall_until = until.astimezone(tz).replace(tzinfo=None) + timedelta(hours=3)
-    iterator = croniter(cron.croniter_text, wall_until)
+    iterator = croniter(cron.croniter_text, wall_until, max_years_between_matches=_YEARS_AHEAD)
     for _ in range(1000):
         try:
             wall: datetime = iterator.get_prev(datetime)

@@ -26,15 +26,16 @@ from django.utils import timezone
 
 from routing import dispatch
 from routing.models import (
+    ArchivedEvent,
     Delivery,
     Event,
-    PendingRoute,
     Rule,
     RuleRevision,
     RuleState,
     ScheduleTick,
 )
 from routing.publishers import Publisher
+from routing.rule_cache import compiled_bus
 from routing.schedules.expressions import InvalidScheduleExpression, latest_fire_time
 from routing.services.publish import EventEntry, events_store
 
@@ -85,12 +86,17 @@ def due_ticks(*, now: datetime) -> list[DueTick]:
 
 def scheduled_event_store(*, rule: Rule, tick_at: datetime) -> Event:
     """Stores the tick's event as EventBridge shapes it, without routing it: a scheduled event
-    goes to its own rule's targets, never through the other rules' patterns. The one place that
-    says who published a scheduled event."""
+    goes to its own rule's targets, never through the other rules' patterns (so no route
+    message either). The bus's archives still see it, as they see every event of the bus.
+    The one place that says who published a scheduled event."""
     entry = EventEntry(source=SCHEDULED_SOURCE, detail_type=SCHEDULED_DETAIL_TYPE, detail={},
                        bus_name=rule.bus.name, resources=(rule.arn,), time=tick_at)
-    event = events_store(entries=[entry], publisher=Publisher.scheduler(rule.arn))[0]
-    PendingRoute.objects.filter(event=event).delete()
+    event = events_store(entries=[entry], publisher=Publisher.scheduler(rule.arn),
+                         buses={rule.bus.name: rule.bus}, route=False)[0]
+    _, archive_ids = compiled_bus(rule.bus_id).match(event.envelope())
+    ArchivedEvent.objects.bulk_create(
+        [ArchivedEvent(archive_id=archive_id, event=event, event_time=event.time)
+         for archive_id in archive_ids], ignore_conflicts=True)
     return event
 
 

@@ -245,9 +245,12 @@ def events_store(
     entries: Sequence[EventEntry],
     publisher: Publisher,
     buses: Mapping[str, EventBus] | None = None,
+    route: bool = True,
 ) -> list[Event]:
     """Stores the events with their outbox rows (one transaction) and routes them after commit,
     each recording `publisher` (who may publish what is `put_events`' check, not this one's).
+    With `route=False` they are only stored: the caller delivers them itself (a schedule's
+    tick goes to its own rule's targets), so there is no outbox row and no route message.
 
     Every bus must exist (see `put_events` for per-entry failures); `buses` spares the lookup
     when the caller has just made it."""
@@ -279,6 +282,8 @@ def events_store(
         )
     with transaction.atomic():
         Event.objects.bulk_create(events)
+        if not route:
+            return events
         PendingRoute.objects.bulk_create(
             [PendingRoute(event=event, created_at=now, enqueued_at=now, enqueue_count=1)
              for event in events]

@@ -36,6 +36,7 @@
     toggle.disabled = false;
     toggle.textContent = shop.is_open ? "Close the shop" : "Open the shop";
     toggle.className = shop.is_open ? "danger-outline" : "primary";
+    ui.closing(root.querySelector("[data-closing-soon]"), shop, now());
   }
 
   function isShown(order) {
@@ -130,6 +131,7 @@
       if (order.state !== "COMPLETED") node.dataset.ageLevel = level(age);
     });
     if (expired) render();
+    if (shop) ui.closing(root.querySelector("[data-closing-soon]"), shop, now());
   }
   window.setInterval(tick, 1000);
 

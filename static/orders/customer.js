@@ -124,11 +124,22 @@
   });
   dialog.querySelector("[data-cancel-close]").addEventListener("click", function () { dialog.close(); });
 
+  let currentShop = null;
+  // Only while the order is still going: a finished order's customer need not hurry.
+  function showClosing() {
+    const going = ["NEW", "WAITING_FOR_DRINK", "QUEUED", "IN_PRODUCTION"].indexOf(current.state) !== -1;
+    ui.closing(page.querySelector("[data-closing-soon]"), going ? currentShop : null,
+      stream ? stream.now() : Date.now());
+  }
+  window.setInterval(showClosing, 1000);
+
   function applyShop(shop) {
     if (!shop) return;
     if (shopVersions[shop.slug] !== undefined && shop.version < shopVersions[shop.slug]) return;
     shopVersions[shop.slug] = shop.version;
     if (shop.slug !== current.shop) return;
+    currentShop = shop;
+    showClosing();
     const changed = page.querySelector("[data-menu-changed]");
     changed.hidden = !(current.state === "WAITING_FOR_DRINK" &&
       String(shop.config_version) !== page.dataset.configVersion);

@@ -65,6 +65,7 @@
     const length = (Date.parse(win.ends_at) - Date.parse(win.starts_at)) / 1000;
     root.querySelector("[data-window-left]").textContent = ui.clock(left);
     root.querySelector("[data-window-bar]").style.width = Math.max(0, Math.min(100, (left / length) * 100)) + "%";
+    ui.closing(root.querySelector("[data-closing-soon]"), shop, now());
     if (!shop.is_open) { mode("closed"); return; }
     if (win.remaining <= 0 || left <= HIDE_LAST_SECONDS) {
       mode("wait");

@@ -67,6 +67,17 @@
       });
       return node;
     },
+    // The "closing soon" notice of an open shop (its close from shop.closing_at), kept on
+    // `node` and counted down; hidden when there is none. `nowMs`: the server's clock.
+    closing: function (node, shop, nowMs) {
+      if (!node) return;
+      const left = shop && shop.is_open && shop.closing_at ? (Date.parse(shop.closing_at) - nowMs) / 1000 : 0;
+      if (left <= 0) { node.hidden = true; node.textContent = ""; return; }
+      const minutes = Math.ceil(left / 60);
+      const text = "Closing soon: last orders, we close in " + (minutes <= 1 ? "under a minute" : minutes + " minutes") + ".";
+      if (node.textContent !== text) node.textContent = text;
+      node.hidden = false;
+    },
     clock: function (seconds) {
       const s = Math.max(0, Math.floor(seconds));
       const m = Math.floor(s / 60);

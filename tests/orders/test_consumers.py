@@ -156,7 +156,8 @@ async def test_public_socket_is_open_to_anyone_and_reveals_only_shop_status(
     socket = await open_socket(sockets, f"/ws/shop/{shop.slug}/public/")
     snapshot = await socket.receive()
     assert snapshot["type"] == "snapshot"
-    assert set(snapshot["shop"]) == {"slug", "name", "is_open", "config_version", "version"}
+    assert set(snapshot["shop"]) == {"slug", "name", "is_open", "closing_at", "config_version",
+                                        "version"}
     assert "orders" not in snapshot
     await db(Shop.objects.filter(pk=shop.pk).update)(is_open=False)
     await db(live.push_shop)(shop.slug)

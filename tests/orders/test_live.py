@@ -319,3 +319,27 @@ def test_customer_snapshot_holds_only_their_orders_and_their_shops() -> None:
     assert [o["id"] for o in snapshot["orders"]] == [mine.pk]
     assert list(snapshot["shops"]) == [shop.slug]
     assert "Bob" not in json.dumps(snapshot)
+
+
+def test_the_closing_notice_reaches_the_board_and_customers_mid_order(
+    send_now: Any, listeners: list[Listener]
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    shop = make_shop(is_open=True)
+    closes = timezone.now() + timedelta(minutes=10)
+    Shop.objects.filter(pk=shop.pk).update(closing_at=closes)
+    board = Listener(live.board_group(shop.slug))
+    # A customer mid-order follows the shop's public group (live.groups_of_customer).
+    public = Listener(live.public_group(shop.slug))
+    listeners += [board, public]
+    send_now(get_handler("orders.live.push"),
+             envelope("ConfigService.ClosingSoon", shopId=shop.slug, Message="closes soon",
+                      closesAt=closes.isoformat()), context_for())
+    assert board.receive()["shop"]["closing_at"] == closes.isoformat()
+    assert public.receive()["shop"]["closing_at"] == closes.isoformat()
+    # A closed shop announces no close.
+    Shop.objects.filter(pk=shop.pk).update(is_open=False)
+    assert live.shop_public(Shop.objects.get(pk=shop.pk))["closing_at"] is None

@@ -23,7 +23,7 @@ CODE_ATTRS = {"rows": 14, "spellcheck": "false", "autocomplete": "off", "autocap
 
 # The service's field names (EventBridge's spelling) → the rule form's fields.
 RULE_ERROR_FIELDS = {"Name": "name", "State": "state", "Description": "description",
-                     "EventPattern": "event_pattern"}
+                     "EventPattern": "event_pattern", "ScheduleExpression": "schedule_expression"}
 
 
 class RuleEditForm(forms.Form):
@@ -44,15 +44,30 @@ class RuleEditForm(forms.Form):
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, bus: EventBus, rule: Rule | None = None,
-                 **kwargs: Any) -> None:
+                 scheduled: bool = False, **kwargs: Any) -> None:
         if rule is not None:
             kwargs.setdefault("initial", {
                 "name": rule.name, "description": rule.description, "state": rule.state,
                 "event_pattern": rule.event_pattern, "revision": rule.revision,
+                "schedule_expression": rule.schedule_expression,
             })
+            scheduled = bool(rule.schedule_expression)
         super().__init__(*args, **kwargs)
         self.bus, self.rule = bus, rule
         self.stale = False
+        # A scheduled rule fires on its expression and has no pattern (its stored one is {}):
+        # the editor shows and saves the expression instead.
+        self.scheduled = scheduled
+        if scheduled:
+            del self.fields["event_pattern"]
+            self.fields["schedule_expression"] = forms.CharField(
+                label="Schedule expression", max_length=256, strip=True,
+                widget=forms.TextInput(attrs={"class": "mono", "spellcheck": "false",
+                                              "autocomplete": "off", "autocapitalize": "off"}),
+                help_text="rate(5 minutes), or cron(minutes hours day-of-month month "
+                          "day-of-week year) in UTC, as in EventBridge.",
+            )
+            self.fields["state"].help_text = "A disabled rule does not fire."
         if rule is not None:
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "A rule's name is fixed once it exists."

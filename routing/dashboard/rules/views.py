@@ -49,6 +49,7 @@ from routing.selectors.rules import (
     rule_rows,
     target_input_preview,
 )
+from routing.selectors.schedules import schedule_rows
 from routing.selectors.traces import public_target_address
 from routing.services import (
     Actor,
@@ -133,11 +134,15 @@ def rule_state(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _render_editor(request: HttpRequest, *, bus: EventBus, rule: Rule | None,
                    form: RuleEditForm) -> HttpResponse:
+    schedule = None
+    if form.scheduled and rule is not None:
+        schedule = next(iter(schedule_rows(rule_ids=[rule.pk])), None)
     return render(request, "dashboard/rules/editor.html", {
         "tab": "pattern",
         "bus": bus,
         "rule": rule,
         "form": form,
+        "schedule": schedule,
         "summary": pattern_summary(rule.event_pattern) if rule is not None else [],
         "recent_events": recent_events(bus),
         "sample_event": sample_event_text(),
@@ -151,7 +156,8 @@ def _save(request: HttpRequest, form: RuleEditForm, bus: EventBus) -> Rule | Non
         return rule_put(
             bus_name=bus.name,
             name=data["name"],
-            event_pattern=data["event_pattern"],
+            event_pattern=data.get("event_pattern"),
+            schedule_expression=data.get("schedule_expression", ""),
             state=data["state"],
             description=data["description"],
             actor=Actor.for_user(request.user),
@@ -175,8 +181,11 @@ def _starter_pattern(bus: EventBus) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def rule_create(request: HttpRequest) -> HttpResponse:
     bus = _bus(request.GET.get("bus"))
-    form = RuleEditForm(request.POST or None, bus=bus,
-                        initial={"event_pattern": _starter_pattern(bus)})
+    # ?schedule=1: a rule that fires on a schedule (the default bus only, as in EventBridge).
+    scheduled = request.GET.get("schedule") == "1"
+    form = RuleEditForm(request.POST or None, bus=bus, scheduled=scheduled,
+                        initial={"event_pattern": _starter_pattern(bus),
+                                 "schedule_expression": "rate(5 minutes)"})
     if request.method == "POST" and form.is_valid():
         rule = _save(request, form, bus)
         if rule is not None:

@@ -84,7 +84,7 @@ def test_cron_expressions_aws_documents(text: str) -> None:
     "cron(0 0 ? * 3W *)",  # 'W' only in day-of-month
     "cron(0 0 ? 1 * 1969)",
     "cron(? 0 ? * MON *)",
-    "cron(0 0 ? * MON 2100)",  # AWS takes years to 2199; croniter counts to 2099
+    "cron(0 0 ? * MON 2200)",  # AWS takes years to 2199
     "cron(0 0 ? * FUNDAY *)",
     "at(2026-03-29T02:30:00)",  # at() is the Scheduler's, not a rule's
     "every 5 minutes",
@@ -195,3 +195,28 @@ def test_latest_fire_time_after_a_long_outage() -> None:
     latest, missed = latest_fire_time("cron(* * * * ? *)", since, until, limit=1000)
     assert latest == utc(2026, 3, 1, 0, 3)
     assert missed == 1000
+
+
+@pytest.mark.parametrize("text", ["cron(0 0 ? * MON 2100)", "cron(0 8 * * ? 2150-2199)",
+                                  "cron(0 8 * * ? 2199)"])
+def test_years_after_2099_are_accepted_as_aws_accepts_them(text: str) -> None:
+    # croniter counts to 2099 only: such an expression has no fire time it can compute.
+    parse_expression(text)
+    assert next_fire_times(text, datetime(2026, 1, 1, tzinfo=UTC), 3) == []
+
+
+def test_a_range_or_step_past_2099_fires_in_the_years_croniter_knows() -> None:
+    after = datetime(2026, 1, 1, tzinfo=UTC)
+    assert next_fire_times("cron(0 8 1 1 ? 2098-2150)", after, 5) == [
+        datetime(2098, 1, 1, 8, tzinfo=UTC), datetime(2099, 1, 1, 8, tzinfo=UTC)]
+    # croniter would read the cut range "2099-2099" as every year.
+    assert next_fire_times("cron(0 8 1 1 ? 2099-2150)", after, 5) == [
+        datetime(2099, 1, 1, 8, tzinfo=UTC)]
+    assert next_fire_times("cron(0 8 1 1 ? 2097/2)", after, 5) == [
+        datetime(2097, 1, 1, 8, tzinfo=UTC), datetime(2099, 1, 1, 8, tzinfo=UTC)]
+
+
+def test_a_year_far_ahead_is_found() -> None:
+    # croniter gives up after 50 years without a match unless told to look further.
+    assert next_fire_times("cron(30 2 ? * SUN 2099)", datetime(2026, 1, 1, tzinfo=UTC), 1) == [
+        datetime(2099, 1, 4, 2, 30, tzinfo=UTC)]

@@ -169,3 +169,40 @@ def test_concurrent_firers_on_postgresql_claim_each_tick_once(recorder: Any) -> 
     assert ScheduleTick.objects.count() == 5
     assert Event.objects.filter(source="aws.events").count() == 5
     assert Delivery.objects.count() == 5
+
+
+def test_a_tick_sends_no_route_message(default_bus: EventBus, actor: Actor, recorder: Any,
+                                       clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from routing import dispatch
+
+    scheduled_rule(actor)
+    routed: list[list[str]] = []
+    original = dispatch.route_events_on_commit
+
+    def spy(event_ids: Any) -> None:
+        routed.append(list(event_ids))
+        original(event_ids)
+
+    monkeypatch.setattr(dispatch, "route_events_on_commit", spy)
+    clock.shift(timedelta(minutes=5))
+    assert schedules_fire().fired == 1
+    assert routed == []  # firing knows its rule's targets: nothing is left to route
+    assert Delivery.objects.count() == 1
+
+
+def test_archives_of_the_default_bus_keep_the_scheduled_events_they_match(
+        default_bus: EventBus, actor: Actor, recorder: Any, clock: Any) -> None:
+    from routing.models import ArchivedEvent
+    from routing.services.archives import archive_create
+
+    scheduled_rule(actor)
+    archive_create(name="everything", bus_name="default", actor=actor)
+    archive_create(name="scheduled", bus_name="default",
+                   event_pattern={"detail-type": ["Scheduled Event"]}, actor=actor)
+    archive_create(name="orders-only", bus_name="default",
+                   event_pattern={"source": ["awsserverlessda.serverlesspresso"]}, actor=actor)
+    clock.shift(timedelta(minutes=5))
+    assert schedules_fire().fired == 1
+    event_id = ScheduleTick.objects.get().event_id
+    assert sorted(ArchivedEvent.objects.filter(event_id=event_id)
+                  .values_list("archive__name", flat=True)) == ["everything", "scheduled"]

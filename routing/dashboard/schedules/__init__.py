@@ -1,0 +1,1 @@
+"""The dashboard's Schedules page: every scheduled item, its firings, and a live preview."""

@@ -1,0 +1,71 @@
+"""The dashboard's Schedules page in headless Chromium against the real ASGI server: a scheduled
+rule in words with its next five firings, and the live preview while an expression is typed
+(AWS's refusal and its reason inline, then the words and times of a good one)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from routing.services import Actor, TargetSpec, bus_ensure_default, rule_put, targets_put
+from tests.routing.dashboard.test_rules_support import PASSWORD, make_user
+from tests.support.processes import AsgiServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page: Page, server: AsgiServer, next_path: str) -> None:
+    page.goto(f"{server.url}/accounts/login/?next={next_path}")
+    page.get_by_label("Username").fill("ops")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
+
+
+@pytest.mark.timeout(120)
+def test_the_schedules_page_shows_next_firings_and_previews_as_you_type(
+        page: Page, asgi_server: AsgiServer) -> None:
+    make_user("ops")
+    actor = Actor.system("test")
+    bus_ensure_default()
+    rule = rule_put(bus_name="default", name="weekday-report", event_pattern=None,
+                    schedule_expression="cron(0 8 ? * MON-FRI *)", actor=actor)
+    targets_put(rule=rule, targets=[TargetSpec("hook", "handler", "orders.live.push")],
+                actor=actor)
+
+    log_in(page, asgi_server, "/dashboard/schedules/")
+    expect(page.get_by_role("link", name="Schedules")).to_have_attribute("aria-current", "page")
+    row = page.locator('tr[data-schedule="weekday-report"]')
+    expect(row.locator("[data-schedule-description]")).to_have_text("every weekday at 08:00 UTC")
+    expect(row.locator("[data-next-firings] li")).to_have_count(5)
+    expect(row.locator("[data-next-firings] li").first).to_contain_text("08:00:00")
+    expect(row.get_by_text("not fired yet")).to_be_visible()
+
+    # The preview follows the field as it is typed.
+    field = page.get_by_label("Schedule expression")
+    result = page.locator("[data-preview-result]")
+    expect(result.locator("[data-preview-description]")).to_have_text(
+        "every weekday at 08:00 UTC")
+    field.fill("cron(0 8 * * * *)")
+    expect(result.locator("[data-preview-error]")).to_contain_text(
+        "Parameter ScheduleExpression is not valid.")
+    expect(result.locator("[data-preview-error]")).to_contain_text(
+        "exactly one of day-of-month and day-of-week must be ?")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    field.fill("")
+    field.press_sequentially("rate(15 minutes)", delay=20)
+    expect(result.locator("[data-preview-description]")).to_have_text("every 15 minutes")
+    expect(result.locator("[data-preview-next] li")).to_have_count(5)
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Time zone").select_option("Europe/Berlin")
+    field.fill("cron(30 9 ? * 6L *)")
+    expect(result.locator("[data-preview-description]")).to_have_text(
+        "on the last Friday of the month at 09:30 Europe/Berlin")
+    expect(result.locator("[data-preview-next] li").first).to_contain_text("Fri")
+
+    # Disabling from the page stops the firings.
+    row.get_by_role("button", name="Disable weekday-report").click()
+    expect(row.get_by_text("does not fire while disabled")).to_be_visible()
+    expect(row.get_by_role("button", name="Enable weekday-report")).to_be_visible()
