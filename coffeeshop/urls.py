@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from coffeeshop import views
+from coffeeshop.accounts import devmail
 from routing.metrics_export import metrics_view
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("dev/mail/", devmail.dev_mail, name="dev-mail"),
     path("admin/", admin.site.urls),
     path("dashboard/rules/", include("routing.dashboard.rules.urls")),
     path("dashboard/", include("routing.dashboard.explorer.urls")),
