@@ -8,6 +8,7 @@ from routing.metrics_export import metrics_view
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("dev/mail/", devmail.dev_mail, name="dev-mail"),
     path("admin/", admin.site.urls),
@@ -18,6 +19,10 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("api/", include("routing.api.urls")),
 ]
+
+
+# Pages for staff only (the home page offers them to staff only).
+STAFF_PAGES = frozenset({"/admin/", "/dashboard/"})
 
 
 def public_pages() -> list[tuple[str, str]]:
@@ -31,4 +36,5 @@ def public_pages() -> list[tuple[str, str]]:
         ("Display (log in as barista)", "/shop/main/display/"),
         ("API docs", "/api/docs"),
         ("Dashboard", "/dashboard/"),
+        ("Development mail (sign-in codes)", "/dev/mail/"),
     ]

@@ -355,21 +355,27 @@ def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
 @barista_page
 def display(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _shop(slug)
-    window = qr_window_current(shop=shop)
     return render(request, "orders/display.html", {
         "shop": shop,
         "snapshot": live.board_snapshot(shop.slug),
-        "window": window_for_display(request, window),
+        "window": _window_if_open(request, shop),
     })
+
+
+def _window_if_open(request: HttpRequest, shop: Shop) -> dict[str, Any] | None:
+    """The QR code to show, only while the shop is open: a closed shop serves no code."""
+    if not shop.is_open:
+        return None
+    return window_for_display(request, qr_window_current(shop=shop))
 
 
 @require_GET
 @barista_json
 def display_window(request: HttpRequest, slug: str) -> JsonResponse:
-    """The current QR window with its image, for the display at each rollover."""
+    """The current QR window with its image, for the display at each rollover; `null` while
+    the shop is closed."""
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
         return _json_error("There is no such shop.", "not_found", 404)
-    window = qr_window_current(shop=shop)
-    return JsonResponse({"window": window_for_display(request, window),
+    return JsonResponse({"window": _window_if_open(request, shop), "is_open": shop.is_open,
                          "server_time": timezone.now().isoformat()})

@@ -334,6 +334,18 @@ def test_display_shows_the_qr_code_of_the_current_window() -> None:
     assert Client().get(reverse("orders:display-window", args=[shop.slug])).status_code == 401
 
 
+def test_a_closed_shop_serves_no_qr_code_at_all() -> None:
+    shop = make_shop(is_open=False)
+    window = qr_window_current(shop=shop)
+    client = as_user(make_user("bea", barista=True))
+    page = client.get(reverse("orders:display", args=[shop.slug]))
+    assert "Sorry, we&#x27;re closed" in page.text or "Sorry, we're closed" in page.text
+    assert window.code not in page.text
+    assert "order?code=" not in page.text
+    data = client.get(reverse("orders:display-window", args=[shop.slug])).json()
+    assert (data["window"], data["is_open"]) == (None, False)
+
+
 def action(client: Client, order: Order, name: str, **data: str) -> Any:
     return client.post(reverse("orders:barista-action", args=[order.shop.slug, order.pk, name]),
                        data)
