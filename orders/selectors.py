@@ -75,6 +75,7 @@ def shop_settings(*, shop: Shop) -> dict[str, Any]:
         "open": shop.is_open,
         "maxQueue": shop.max_queue,
         "maxOrdersPerCustomerPerDay": shop.max_orders_per_customer_per_day,
+        "guestOrders": shop.guest_orders,
         "customerTimeoutSeconds": shop.customer_timeout_seconds,
         "baristaTimeoutSeconds": shop.barista_timeout_seconds,
         "drinksPerWindow": shop.drinks_per_window,

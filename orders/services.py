@@ -719,7 +719,7 @@ def order_cancel(
 # Shop settings and menu ----------------------------------------------------------------------
 
 CONFIG_FIELDS = (
-    "name", "is_open", "max_queue", "max_orders_per_customer_per_day",
+    "name", "is_open", "max_queue", "max_orders_per_customer_per_day", "guest_orders",
     "customer_timeout_seconds", "barista_timeout_seconds", "drinks_per_window",
     "window_seconds", "timezone",
 )

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "axes",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "coffeeshop",
     "routing",
     "orders",
@@ -205,6 +206,12 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": env_str("ACCOUNT_CODE_RATE_LIMIT", "20/m/ip,3/m/key,10/h/key"),
     "login_failed": None,
 }
+
+# Two-factor for staff (allauth.mfa): an authenticator app's codes, plus recovery codes. The
+# QR code is drawn by segno as inline SVG (the CSP allows no data: images).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "coffeeshop"
+MFA_ADAPTER = "coffeeshop.accounts.adapter.MFAAdapter"
 
 # Mail: SMTP from the environment; `make run` and the tests keep every mail as a file that the
 # /dev/mail/ page lists (coffeeshop/accounts/devmail.py).

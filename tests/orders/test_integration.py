@@ -12,11 +12,12 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from coffeeshop.celery import app
 from orders.events import DetailType
-from orders.models import DailyMetric, JourneyEntry, Order, Shop
+from orders.models import DailyMetric, JourneyEntry, Order, QrWindow, Shop
 from orders.rules import ensure_shop_rules
 from orders.services import order_claim, order_complete, order_submit
 from orders.workflow import OrderState
@@ -94,11 +95,16 @@ def test_an_order_runs_through_the_workers(celery_worker: CeleryWorker) -> None:
 
 def test_a_closed_shop_and_a_time_out_in_the_worker(celery_worker: CeleryWorker) -> None:
     ensure_shop_rules()
-    shop = make_shop(is_open=False)
-    order = redeem(shop, make_customer("Ada"))
+    shop = make_shop()
+    # Closed after the code was accepted, before the worker could start the order (its event
+    # leaves when this commits): the worker turns it away and gives its place back.
+    with transaction.atomic():
+        order = redeem(shop, make_customer("Ada"))
+        Shop.objects.filter(pk=shop.pk).update(is_open=False)
     wait_until(lambda: state_of(order) == OrderState.SHOP_UNAVAILABLE,
                "the worker to turn the order away")
     assert Order.objects.get(pk=order.pk).unavailable_reason == "closed"
+    assert QrWindow.objects.get(pk=order.qr_window_id).redeemed == 0
 
     Shop.objects.filter(pk=shop.pk).update(is_open=True)
     late = redeem(shop, make_customer("Grace"))

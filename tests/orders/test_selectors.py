@@ -24,6 +24,7 @@ def test_shop_config_has_settings_menu_and_version(shop: Shop) -> None:
     assert config["menuVersion"] == 1
     assert config["config"] == {
         "name": "Test Bar", "open": True, "maxQueue": 10, "maxOrdersPerCustomerPerDay": 1,
+        "guestOrders": False,
         "customerTimeoutSeconds": 300, "baristaTimeoutSeconds": 900, "drinksPerWindow": 10,
         "windowSeconds": 300, "timezone": "UTC",
     }
