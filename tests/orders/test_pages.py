@@ -83,6 +83,18 @@ def test_scan_sends_a_stranger_to_sign_in_and_back() -> None:
     assert not Customer.objects.exists()
 
 
+def test_fresh_browser_sessions_take_no_places_without_an_account() -> None:
+    """The attack of issue 13: eight fresh sessions, each with a new name, took eight places of
+    one code. Now each is sent to sign in, and the window keeps every place."""
+    shop = make_shop(drinks_per_window=10, max_orders_per_customer_per_day=1)
+    for n in range(8):
+        response = redeem(Client(), shop, name=f"Sneaky {n}")
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_request_login_code"))
+    assert qr_window_current(shop=shop).redeemed == 0
+    assert not Order.objects.exists()
+
+
 def test_a_guest_orders_only_where_the_shop_allows_it_and_is_told_the_trade_off() -> None:
     shop = make_shop(guest_orders=True)
     client = Client()
