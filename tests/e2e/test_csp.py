@@ -303,3 +303,31 @@ def test_a_violation_is_caught_by_the_watcher(
     joined = "\n".join(visitor.watcher.problems)
     assert "CSP violation: script-src-elem" in joined
     assert "CSP violation: style-src-attr" in joined
+
+
+def test_the_account_pages_and_the_error_pages_pass_the_policy(
+    browser: Browser, asgi_server: AsgiServer, visitors: list[Visitor],
+) -> None:
+    """allauth's pages in the site's templates (sign-in by code, password reset, the staff's
+    two-factor set-up with its QR code), the development mailbox and the 403/404 pages."""
+    make_user("owner", staff=True)
+    stranger = new_visitor(browser, asgi_server, visitors)
+    for path in ("/accounts/login/", "/accounts/login/code/", "/accounts/password/reset/",
+                 "/dev/mail/"):
+        stranger.visit(path)
+    missing = stranger.page.goto(f"{asgi_server.url}/no/such/page/")
+    assert missing is not None
+    assert missing.status == 404
+    expect(stranger.page.get_by_role("heading", name="We couldn't find that page")).to_be_visible()
+    stranger.watcher.problems = [p for p in stranger.watcher.problems if "status of 404" not in p]
+    assert_clean(stranger)
+
+    staff = new_visitor(browser, asgi_server, visitors)
+    log_in(staff, "owner", "/accounts/2fa/")
+    page = staff.visit("/accounts/2fa/totp/activate/")
+    if "/reauthenticate/" in page.url:
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name=re.compile("Confirm", re.IGNORECASE)).click()
+    expect(page.get_by_role("heading", name="Set up an authenticator app")).to_be_visible()
+    expect(page.locator(".totp-qr svg")).to_be_visible()
+    assert_clean(staff)
