@@ -6,7 +6,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views import defaults
 
 from coffeeshop.health import health_report_from_any_thread
@@ -26,11 +27,20 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     return response
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """What a browser asks for when a response (JSON, say) names no icon: the site's own."""
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 def home(request: HttpRequest) -> HttpResponse:
     from coffeeshop.demo import DEMO_LOGINS
-    from coffeeshop.urls import public_pages
+    from coffeeshop.urls import STAFF_PAGES, public_pages
 
-    pages = [(title, path) for title, path in public_pages() if path != "/"]
+    # Links that only lead to a refusal are not offered: the operator's pages only to staff.
+    staff = request.user.is_authenticated and request.user.is_staff
+    pages = [(title, path) for title, path in public_pages()
+             if path != "/" and (staff or path not in STAFF_PAGES)
+             and (settings.DEV_MAIL_PAGE or path != "/dev/mail/")]
     # The demo passwords only mean something on a `make run` laptop (DEBUG), never elsewhere.
     logins = DEMO_LOGINS if settings.DEBUG else ()
     return render(request, "home.html", {"pages": pages, "demo_logins": logins})

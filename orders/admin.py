@@ -77,7 +77,7 @@ class ShopAdmin(ServiceAdmin):
         (None, {"fields": ("slug", "name", "is_open", "timezone")}),
         ("Opening hours", {"fields": ("opening_hours",)}),
         ("Limits", {"fields": ("max_queue", "max_orders_per_customer_per_day",
-                               "drinks_per_window", "window_seconds")}),
+                               "drinks_per_window", "window_seconds", "guest_orders")}),
         ("Time-outs", {"fields": ("customer_timeout_seconds", "barista_timeout_seconds")}),
         ("Record", {"fields": ("config_version", "created_at")}),
     )
@@ -313,9 +313,9 @@ class OrderAdmin(RecordAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(RecordAdmin):
-    list_display = ("name", "id", "robot", "created_at")
-    list_filter = ("robot",)
-    search_fields = ("name", "id")
+    list_display = ("name", "user", "id", "robot", "created_at")
+    list_filter = ("robot", ("user", admin.EmptyFieldListFilter))
+    search_fields = ("name", "id", "user__email", "user__username")
 
 
 @admin.register(QrWindow)

@@ -13,8 +13,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from orders import live
-from orders.models import Customer, Shop
-from orders.permissions import is_barista, session_customer_id
+from orders.models import Shop
+from orders.permissions import customer_of, is_barista
 from routing.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
@@ -103,22 +103,20 @@ class PublicShopConsumer(LiveConsumer):
 
 
 @database_sync_to_async
-def _customer_of_session(session: Any) -> tuple[uuid.UUID, list[str]] | None:
-    customer_id = session_customer_id(session) if session is not None else None
-    if customer_id is None:
-        return None
-    customer = Customer.objects.filter(pk=customer_id).first()
+def _customer_of_scope(user: Any, session: Any) -> tuple[uuid.UUID, list[str]] | None:
+    customer = customer_of(user, session)
     if customer is None:
         return None
     return customer.pk, list(live.groups_of_customer(customer))
 
 
 class CustomerConsumer(LiveConsumer):
-    """`ws/me/`: the session's customer only — their own orders, and the public status of the
-    shops they ordered from. The customer is taken from the session, never from the client."""
+    """`ws/me/`: the signed-in (or guest) customer only — their own orders, and the public
+    status of the shops they ordered from. The customer is taken from the session's account (or
+    guest), never from the client."""
 
     async def authorise(self) -> int | None:
-        found = await _customer_of_session(self.scope.get("session"))
+        found = await _customer_of_scope(self.scope.get("user"), self.scope.get("session"))
         if found is None:
             return CLOSE_NOT_LOGGED_IN
         self.customer_id, self.groups_to_join = found

@@ -46,6 +46,12 @@ class Shop(models.Model):
     max_orders_per_customer_per_day = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
+    guest_orders = models.BooleanField(
+        default=False,
+        help_text="Lets customers order without signing in, by a name kept in their browser. "
+                  "Their daily limit then counts per browser, which a new private window gets "
+                  "around: switch it on only where that does not matter.",
+    )
     customer_timeout_seconds = models.PositiveIntegerField(
         default=300, validators=[MinValueValidator(30), MaxValueValidator(3600)]
     )
@@ -257,17 +263,25 @@ class QrWindow(models.Model):
 
 
 class Customer(models.Model):
-    """A customer's cheap identity: a name, remembered in their browser session."""
+    """Who orders: a signed-in account's customer (one per account, so the daily limit counts
+    per account), or a guest's name remembered in one browser (where a shop allows guests)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=40)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="customer")
+    # What the barista calls out; empty until a signed-in customer has told us.
+    name = models.CharField(max_length=40, blank=True)
     # Sequence of this customer's live stream (their order pages); see orders/live.py.
     live_seq = models.PositiveBigIntegerField(default=0)
     robot = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return self.name
+        return self.name or "(no name yet)"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
 
 
 def new_order_id() -> str:

@@ -1,9 +1,9 @@
 """Who may see and do what on the shop's pages and sockets.
 
 Staff and members of the baristas group run the shop (barista and display pages, the board
-socket). A customer is the cheap identity kept in their browser session: they see their own
-orders and nothing else — anyone else asking for an order gets a 404, not a 403, so an order id
-reveals nothing."""
+socket). A customer is a signed-in account's customer, or (in a shop that allows guests) a
+guest's name kept in their browser session: they see their own orders and nothing else — anyone
+else asking for an order gets a 404, not a 403, so an order id reveals nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from coffeeshop.demo import BARISTAS_GROUP
 from orders.models import Customer, Order
@@ -48,15 +48,23 @@ def session_customer(session: SessionBase | Any) -> Customer | None:
     return Customer.objects.filter(pk=customer_id).first()
 
 
+def customer_of(user: Any, session: SessionBase | Any) -> Customer | None:
+    """Who is ordering: a signed-in account's customer (None before its first order), else the
+    guest customer of this browser session, if any."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return Customer.objects.filter(user_id=user.pk).first()
+    return session_customer(session)
+
+
 def remember_customer(session: SessionBase, customer: Customer) -> None:
     # A new identity gets a new session key, as a login does (no session fixation).
     session.cycle_key()
     session[SESSION_CUSTOMER_KEY] = str(customer.pk)
 
 
-def customer_order_or_404(session: SessionBase, order_id: str) -> tuple[Customer, Order]:
-    """The session's customer and their order `order_id`; 404 for anyone else's order."""
-    customer = session_customer(session)
+def customer_order_or_404(request: HttpRequest, order_id: str) -> tuple[Customer, Order]:
+    """The request's customer and their order `order_id`; 404 for anyone else's order."""
+    customer = customer_of(request.user, request.session)
     if customer is None:
         raise Http404("No such order.")
     order = (

@@ -75,6 +75,7 @@ def shop_settings(*, shop: Shop) -> dict[str, Any]:
         "open": shop.is_open,
         "maxQueue": shop.max_queue,
         "maxOrdersPerCustomerPerDay": shop.max_orders_per_customer_per_day,
+        "guestOrders": shop.guest_orders,
         "customerTimeoutSeconds": shop.customer_timeout_seconds,
         "baristaTimeoutSeconds": shop.barista_timeout_seconds,
         "drinksPerWindow": shop.drinks_per_window,
@@ -151,9 +152,11 @@ def _drinks_named(shop: Shop, name: str) -> list[Drink]:
 
 # Orders --------------------------------------------------------------------------------------
 
-def shop_open_order_count(*, shop: Shop) -> int:
-    """Orders holding a place against the shop's `max_queue`."""
-    return Order.objects.filter(shop=shop, state__in=CAPACITY_STATES).count()
+def shop_open_order_count(*, shop: Shop, including_new: bool = False) -> int:
+    """Orders holding a place against the shop's `max_queue`; `including_new` adds the ones
+    accepted but not started yet (what a redemption must count, as their starts will)."""
+    states = CAPACITY_STATES | {OrderState.NEW} if including_new else CAPACITY_STATES
+    return Order.objects.filter(shop=shop, state__in=states).count()
 
 
 def shop_board(

@@ -51,11 +51,14 @@ __all__ = [
     "CONFIG_FIELDS",
     "OrderError",
     "customer_create",
+    "customer_for_account",
+    "customer_set_name",
     "order_announce",
     "order_cancel",
     "order_claim",
     "order_complete",
     "order_redeem",
+    "order_redeem_check",
     "order_start",
     "order_submit",
     "order_unclaim",
@@ -187,8 +190,8 @@ def _move(order: Order, transition: Transition, *, now: datetime, **changes: Any
 
 # Customers -----------------------------------------------------------------------------------
 
-def customer_create(*, name: str, robot: bool = False) -> Customer:
-    """A customer: just a name the barista can call out (trimmed, 1-40 characters)."""
+def _clean_name(name: str) -> str:
+    """A name the barista can call out: trimmed, 1-40 printable characters."""
     cleaned = " ".join(name.split()) if isinstance(name, str) else ""
     if not cleaned:
         raise OrderError("Please tell us your name, so the barista can call you.",
@@ -202,7 +205,25 @@ def customer_create(*, name: str, robot: bool = False) -> Customer:
     if not cleaned.isprintable():
         raise OrderError("Your name can only contain letters, digits, spaces and punctuation.",
                          "invalid_name", field="name")
-    return Customer.objects.create(name=cleaned, robot=robot)
+    return cleaned
+
+
+def customer_create(*, name: str, user: User | None = None, robot: bool = False) -> Customer:
+    """A customer: a signed-in account's (one per account) or a guest's, with a name."""
+    return Customer.objects.create(name=_clean_name(name), user=user, robot=robot)
+
+
+def customer_for_account(*, user: User) -> Customer:
+    """The signed-in account's customer, made on its first order (its name still to be told).
+    Concurrent first requests get the one row the unique `user` allows."""
+    customer, _ = Customer.objects.get_or_create(user=user)
+    return customer
+
+
+def customer_set_name(*, customer: Customer, name: str) -> Customer:
+    customer.name = _clean_name(name)
+    customer.save(update_fields=["name"])
+    return customer
 
 
 # QR windows and redeeming --------------------------------------------------------------------
@@ -256,21 +277,69 @@ def _check_daily_limit(shop: Shop, customer: Customer, now: datetime) -> None:
     })
 
 
-def order_redeem(*, shop: Shop, code: str, customer: Customer) -> Order:
-    """Redeems the code of the shop's current QR window: a new order (state NEW) whose workflow
-    the `Validator.NewOrder` event starts. The customer's daily limit is checked first (so a
-    refused customer uses up nothing), then one conditional UPDATE takes one of the window's
-    places: a window never accepts more than its capacity, however many redeem at once."""
-    now = timezone.now()
+def _closed(shop: Shop) -> OrderError:
+    return OrderError(f"Sorry, {shop.name} is closed right now: no orders until it opens again.",
+                      "shop_closed")
+
+
+def _busy(shop: Shop, open_orders: int) -> OrderError:
+    return OrderError(
+        f"Sorry, the baristas are too busy right now ({open_orders} orders open, the most is "
+        f"{shop.max_queue}). Please try again in a few minutes.",
+        "shop_busy",
+    )
+
+
+def _check_code(shop: Shop, code: str, now: datetime) -> tuple[str, QrWindow]:
     code = code.strip() if isinstance(code, str) else ""
     if not code:
         raise OrderError("Scan the QR code on the shop's display to order.", "invalid_code",
                          field="code")
-    # Outside the transaction: a window created here must outlive a refused redemption.
     window = qr_window_current(shop=shop, now=now)
     if not secrets.compare_digest(code, window.code):
         raise _refuse_code(shop, code, now)
+    return code, window
+
+
+def _check_may_order(shop: Shop, customer: Customer) -> None:
+    if customer.is_guest and not customer.robot and not shop.guest_orders:
+        raise OrderError(f"Please sign in to order at {shop.name}.", "sign_in_required")
+    if not customer.name:
+        raise OrderError("Please tell us your name, so the barista can call you.",
+                         "invalid_name", field="name")
+
+
+def order_redeem_check(*, shop: Shop, code: str, customer: Customer | None) -> None:
+    """What the scan page asks before anything else (before signing in, the name and the menu):
+    is the shop open, is the code the current one, and has this customer (if known yet) still
+    an order left today? Raises the refusal; changes nothing."""
+    now = timezone.now()
+    if not shop.is_open:
+        raise _closed(shop)
+    _check_code(shop, code, now)
+    if customer is not None:
+        _check_daily_limit(shop, customer, now)
+
+
+def order_redeem(*, shop: Shop, code: str, customer: Customer) -> Order:
+    """Redeems the code of the shop's current QR window: a new order (state NEW) whose workflow
+    the `Validator.NewOrder` event starts. A place of the window is taken only by an order that
+    is accepted: with the shop's row locked, the shop must be open, its queue (orders not yet
+    started count too) below `max_queue`, and the customer under their daily limit; then one
+    conditional UPDATE takes the place. A refusal leaves the window as it was."""
+    now = timezone.now()
+    _check_may_order(shop, customer)
+    # Outside the transaction: a window created here must outlive a refused redemption.
+    code, window = _check_code(shop, code, now)
     with transaction.atomic():
+        # Redemptions of one shop queue up on its row (as starts do), so each sees the orders
+        # the others accepted, and a shop closing meanwhile is seen by every one after it.
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        if not shop.is_open:
+            raise _closed(shop)
+        open_orders = selectors.shop_open_order_count(shop=shop, including_new=True)
+        if open_orders >= shop.max_queue:
+            raise _busy(shop, open_orders)
         # One redemption at a time per customer, so two at once cannot both pass the limit.
         list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
         _check_daily_limit(shop, customer, now)
@@ -333,6 +402,11 @@ def order_start(*, order_id: str) -> Order:
                       unavailable_reason=reason, finished_at=now)
             except OrderError:
                 return _reload(order)  # another delivery of the same event got here first
+            # The shop closed (or filled) between the redemption and this start: the order
+            # turned away gives its place back, once (only the move above got here).
+            if order.qr_window_id is not None:
+                QrWindow.objects.filter(pk=order.qr_window_id, redeemed__gt=0).update(
+                    redeemed=F("redeemed") - 1)
             if reason == UnavailableReason.CLOSED:
                 message = f"Sorry, {shop.name} is closed right now, so this order cannot go ahead."
             else:
@@ -647,7 +721,7 @@ def order_cancel(
 # Shop settings and menu ----------------------------------------------------------------------
 
 CONFIG_FIELDS = (
-    "name", "is_open", "max_queue", "max_orders_per_customer_per_day",
+    "name", "is_open", "max_queue", "max_orders_per_customer_per_day", "guest_orders",
     "customer_timeout_seconds", "barista_timeout_seconds", "drinks_per_window",
     "window_seconds", "timezone",
 )

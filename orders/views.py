@@ -10,9 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,22 +25,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from orders import live, selectors
 from orders.forms import OpeningHoursForm
 from orders.hours import WEEKDAYS
-from orders.models import Order, Shop
+from orders.models import Customer, Order, Shop
 from orders.opening import shop_hours_summary
 from orders.permissions import (
+    customer_of,
     customer_order_or_404,
     is_barista,
     remember_customer,
-    session_customer,
 )
 from orders.qr import window_for_display
 from orders.services import (
     OrderError,
     customer_create,
+    customer_for_account,
+    customer_set_name,
     order_cancel,
     order_claim,
     order_complete,
     order_redeem,
+    order_redeem_check,
     order_submit,
     order_unclaim,
     qr_window_current,
@@ -54,7 +60,7 @@ def _shop(slug: str) -> Shop:
 @require_GET
 def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _shop(slug)
-    customer = session_customer(request.session)
+    customer = customer_of(request.user, request.session)
     active = (selectors.customer_active_order(customer=customer, shop=shop)
               if customer is not None else None)
     return render(request, "orders/shop.html", {
@@ -65,40 +71,66 @@ def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
     })
 
 
+def _refused(request: HttpRequest, context: dict[str, Any], error: OrderError,
+             customer: Customer | None) -> HttpResponse:
+    context["error"] = error
+    active_id = error.details.get("activeOrderId")
+    if (active_id and customer is not None
+            and Order.objects.filter(pk=active_id, customer=customer).exists()):
+        context["active_order_url"] = reverse("orders:order", args=[active_id])
+    return render(request, "orders/scan.html", context, status=error.http_status)
+
+
+def _sign_in_first(request: HttpRequest, code: str) -> HttpResponse:
+    """To the sign-in code page, and back to this scan (with its code) once signed in."""
+    back = f"{request.path}?{urlencode({'code': code})}"
+    return redirect_to_login(back, reverse("account_request_login_code"))
+
+
 @require_http_methods(["GET", "POST"])
 def shop_order(request: HttpRequest, slug: str) -> HttpResponse:
-    """Where the QR code leads: asks a newcomer's name, then redeems the code."""
+    """Where the QR code leads: scan → sign in (unless signed in, or a guest where the shop
+    allows it) → the name, once → the order. A closed shop, a stale code and a customer at
+    their daily limit are refused first, before any of those steps."""
     shop = _shop(slug)
-    customer = session_customer(request.session)
+    signed_in = request.user.is_authenticated
+    customer = customer_of(request.user, request.session)
     source = request.POST if request.method == "POST" else request.GET
     code = source.get("code", "").strip()
-    context: dict[str, Any] = {"shop": shop, "customer": customer, "code": code}
+    context: dict[str, Any] = {"shop": shop, "customer": customer, "code": code,
+                               "guest": not signed_in}
     if not code:
         context["error"] = OrderError(
             "This link has no code: scan the QR code on the shop's display to order.",
             "invalid_code", field="code")
         return render(request, "orders/scan.html", context, status=400)
+    try:
+        order_redeem_check(shop=shop, code=code, customer=customer)
+    except OrderError as error:
+        return _refused(request, context, error, customer)
+    if not signed_in and not shop.guest_orders:
+        return _sign_in_first(request, code)
     if request.method == "GET":
         return render(request, "orders/scan.html", context)
 
-    if customer is None:
+    if customer is None or not customer.name:
         name = " ".join(request.POST.get("name", "").split())
         context["name"] = name
         try:
-            customer = customer_create(name=name)
+            if isinstance(request.user, User):
+                customer = customer_set_name(customer=customer_for_account(user=request.user),
+                                             name=name)
+            else:
+                customer = customer_create(name=name)
+                remember_customer(request.session, customer)
         except OrderError as error:
             context["name_error"] = error.message
             return render(request, "orders/scan.html", context, status=error.http_status)
-        remember_customer(request.session, customer)
         context["customer"] = customer
     try:
         order = order_redeem(shop=shop, code=code, customer=customer)
     except OrderError as error:
-        context["error"] = error
-        active_id = error.details.get("activeOrderId")
-        if active_id and Order.objects.filter(pk=active_id, customer=customer).exists():
-            context["active_order_url"] = reverse("orders:order", args=[active_id])
-        return render(request, "orders/scan.html", context, status=error.http_status)
+        return _refused(request, context, error, customer)
     return redirect("orders:order", order.pk)
 
 
@@ -151,7 +183,7 @@ CANCEL_REASONS = ("Changed my mind", "Taking too long", "Ordered the wrong drink
 
 @require_GET
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
-    _customer, order = customer_order_or_404(request.session, order_id)
+    _customer, order = customer_order_or_404(request, order_id)
     return _render_order(request, order)
 
 
@@ -172,7 +204,7 @@ def _choices_from_post(request: HttpRequest, shop: Shop, drink_name: str,
 
 @require_POST
 def order_submit_view(request: HttpRequest, order_id: str) -> HttpResponse:
-    customer, order = customer_order_or_404(request.session, order_id)
+    customer, order = customer_order_or_404(request, order_id)
     drink_name = request.POST.get("drink", "")
     choices = _choices_from_post(request, order.shop, drink_name)
     chosen = {"drink": drink_name,
@@ -189,7 +221,7 @@ def order_submit_view(request: HttpRequest, order_id: str) -> HttpResponse:
 
 @require_POST
 def order_cancel_view(request: HttpRequest, order_id: str) -> HttpResponse:
-    customer, order = customer_order_or_404(request.session, order_id)
+    customer, order = customer_order_or_404(request, order_id)
     reason = request.POST.get("reason", "").strip()[:200]
     try:
         order_cancel(order=order, by=CancelledBy.CUSTOMER, customer=customer, reason=reason)
@@ -201,7 +233,7 @@ def order_cancel_view(request: HttpRequest, order_id: str) -> HttpResponse:
 
 @require_GET
 def order_journey(request: HttpRequest, order_id: str) -> HttpResponse:
-    _customer, order = customer_order_or_404(request.session, order_id)
+    _customer, order = customer_order_or_404(request, order_id)
     entries = [
         {**entry, "time": datetime.fromisoformat(entry["time"]),
          "service": entry["detailType"].split(".", 1)[0]}
@@ -215,7 +247,7 @@ def order_journey(request: HttpRequest, order_id: str) -> HttpResponse:
 
 @require_GET
 def my_orders(request: HttpRequest) -> HttpResponse:
-    customer = session_customer(request.session)
+    customer = customer_of(request.user, request.session)
     orders = []
     if customer is not None:
         orders = [
@@ -349,21 +381,27 @@ def barista_hours(request: HttpRequest, slug: str) -> HttpResponse:
 @barista_page
 def display(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _shop(slug)
-    window = qr_window_current(shop=shop)
     return render(request, "orders/display.html", {
         "shop": shop,
         "snapshot": live.board_snapshot(shop.slug),
-        "window": window_for_display(request, window),
+        "window": _window_if_open(request, shop),
     })
+
+
+def _window_if_open(request: HttpRequest, shop: Shop) -> dict[str, Any] | None:
+    """The QR code to show, only while the shop is open: a closed shop serves no code."""
+    if not shop.is_open:
+        return None
+    return window_for_display(request, qr_window_current(shop=shop))
 
 
 @require_GET
 @barista_json
 def display_window(request: HttpRequest, slug: str) -> JsonResponse:
-    """The current QR window with its image, for the display at each rollover."""
+    """The current QR window with its image, for the display at each rollover; `null` while
+    the shop is closed."""
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
         return _json_error("There is no such shop.", "not_found", 404)
-    window = qr_window_current(shop=shop)
-    return JsonResponse({"window": window_for_display(request, window),
+    return JsonResponse({"window": _window_if_open(request, shop), "is_open": shop.is_open,
                          "server_time": timezone.now().isoformat()})

@@ -167,6 +167,7 @@ class OrderError(Exception):
 
     STATUS_BY_CODE: ClassVar[dict[str, int]] = {
         "forbidden": 403, "not_found": 404, "invalid_state": 409, "stale_token": 409,
+        "sign_in_required": 401,
     }
 
     def __init__(

@@ -16,7 +16,9 @@ LOGIN_FORMS = ["/accounts/login/", "/admin/login/"]
 
 def attempt(client: Client, url: str, username: str, password: str) -> object:
     client.get(url)  # the CSRF cookie, as a browser gets it
-    return client.post(url, {"username": username, "password": password,
+    # The site's form (allauth's) calls its field "login": a username or an email.
+    field = "username" if url.startswith("/admin/") else "login"
+    return client.post(url, {field: username, "password": password,
                              "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
 
 

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "channels",
     "csp",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "coffeeshop",
     "routing",
     "orders",
@@ -50,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # A database outage met by a view is answered 503 in the door's own shape, never a 500.
     "coffeeshop.unavailable.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -78,6 +82,16 @@ DATABASES = {"default": database_config(env_str("DATABASE_URL", default_sqlite_u
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url()
+# Shared by every web process: allauth's rate limits on sign-in codes count here.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "coffeeshop",
+        "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    },
+}
 
 # channels_redis waits for a socket's next message with a blocking pop of 5 s (BZPOPMIN), and
 # redis-py's default socket timeout is 5 s too: every idle socket's pop raced the timeout and
@@ -171,10 +185,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+# Where a sign-in without a `next` lands (never Django's /accounts/profile/, which is no page).
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 # django-axes first: it refuses a locked-out username from this address before any password check.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # Every login form (the site's and the admin's) goes through authenticate(), so through axes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
@@ -184,6 +202,46 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "coffeeshop.views.locked_out"
+# allauth's form names its field "login" (a username or an email), the admin's "username".
+AXES_USERNAME_CALLABLE = "coffeeshop.accounts.axes.attempted_username"
+
+# Accounts (django-allauth; see docs/accounts.md): customers sign in with a one-time code sent
+# by email (an unknown address gets its account on the way), staff with their password.
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*"]
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env_int("ACCOUNT_LOGIN_BY_CODE_TIMEOUT", 600)
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[coffeeshop] "
+ACCOUNT_ADAPTER = "coffeeshop.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"request_login_code": "coffeeshop.accounts.forms.RequestCustomerCodeForm"}
+# Codes are rate-limited by allauth (per address and per email); wrong passwords are counted by
+# django-axes on every form, so allauth's own failed-login limit would only cut axes short.
+ACCOUNT_RATE_LIMITS = {
+    "request_login_code": env_str("ACCOUNT_CODE_RATE_LIMIT", "20/m/ip,3/m/key,10/h/key"),
+    "login_failed": None,
+}
+
+# Two-factor for staff (allauth.mfa): an authenticator app's codes, plus recovery codes. The
+# QR code is drawn by segno as inline SVG (the CSP allows no data: images).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "coffeeshop"
+MFA_ADAPTER = "coffeeshop.accounts.adapter.MFAAdapter"
+
+# Mail: SMTP from the environment; `make run` and the tests keep every mail as a file that the
+# /dev/mail/ page lists (coffeeshop/accounts/devmail.py).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coffeeshop <coffee@localhost>")
+DEV_MAIL_DIR = VAR_DIR / "mail"
+# The /dev/mail/ page: never in production (settings/production.py refuses it).
+DEV_MAIL_PAGE = False
 
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files, no
 # inline code or style attributes anywhere; coffeeshop.csp adds the page's own ws(s):// origin.

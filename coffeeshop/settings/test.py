@@ -7,6 +7,7 @@ With no DATABASE_URL it uses a SQLite file, which those processes can share.
 
 import atexit
 import os
+from pathlib import Path
 
 from coffeeshop.embedded_redis import ensure_redis_url_in_environment
 
@@ -32,3 +33,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 ROUTING_RETRY_BASE_SECONDS = 0.2
 ROUTING_RETRY_MAX_SECONDS = 2.0
+
+# Mails are files that the tests and the /dev/mail/ page read, one folder per test session
+# (exported, so the servers and workers the tests start write to it too). Rate limits count per
+# process, so tests do not share them through Redis.
+EMAIL_BACKEND = "coffeeshop.accounts.devmail.DevMailBackend"
+DEV_MAIL_DIR = Path(os.environ.setdefault("COFFEESHOP_TEST_MAIL_DIR",
+                                          str(VAR_DIR / f"mail-{os.getpid()}")))
+DEV_MAIL_PAGE = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -26,7 +26,6 @@
       id: next.id, starts_at: next.starts_at, ends_at: next.ends_at,
       capacity: next.capacity, remaining: next.remaining,
     };
-    qrBox.dataset.windowId = String(next.id);
     root.querySelector("[data-remaining]").textContent = next.remaining;
     root.querySelector("[data-remaining-word]").textContent = next.remaining === 1 ? "drink" : "drinks";
   }
@@ -40,7 +39,9 @@
         return response.json();
       })
       .then(function (data) {
+        if (!data.window) { clearQr(); tick(); return; }  // closed: the server gives no code
         qrBox.innerHTML = data.window.svg;  // segno's SVG, made by our server
+        qrBox.dataset.windowId = String(data.window.id);
         qrBox.dataset.url = data.window.url;
         root.querySelector("[data-qr-url]").textContent = data.window.url;
         setWindow(data.window);
@@ -48,6 +49,15 @@
       })
       .catch(function () { /* tried again on the next tick */ })
       .finally(function () { window.setTimeout(function () { fetching = false; }, 1000); });
+  }
+
+  // A closed shop's screen holds no code at all (not merely a hidden one).
+  function clearQr() {
+    if (!qrBox.dataset.windowId && !qrBox.innerHTML) return;
+    qrBox.replaceChildren();
+    qrBox.dataset.windowId = "";
+    qrBox.dataset.url = "";
+    root.querySelector("[data-qr-url]").textContent = "";
   }
 
   function mode(name) {
@@ -59,14 +69,16 @@
   }
 
   function tick() {
-    if (!shop || !win) return;
+    if (!shop) return;
+    ui.closing(root.querySelector("[data-closing-soon]"), shop, now());
+    if (!shop.is_open) { clearQr(); mode("closed"); return; }
+    if (!qrBox.dataset.windowId) fetchWindow();  // opened (again): ask for the code
+    if (!win) return;
     const left = (Date.parse(win.ends_at) - now()) / 1000;
     if (left <= 0) { fetchWindow(); }
     const length = (Date.parse(win.ends_at) - Date.parse(win.starts_at)) / 1000;
     root.querySelector("[data-window-left]").textContent = ui.clock(left);
     root.querySelector("[data-window-bar]").style.width = Math.max(0, Math.min(100, (left / length) * 100)) + "%";
-    ui.closing(root.querySelector("[data-closing-soon]"), shop, now());
-    if (!shop.is_open) { mode("closed"); return; }
     if (win.remaining <= 0 || left <= HIDE_LAST_SECONDS) {
       mode("wait");
       const secs = Math.max(0, Math.ceil(left));

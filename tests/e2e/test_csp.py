@@ -23,6 +23,7 @@ from orders.models import Order, Shop
 from orders.rules import ARCHIVE_NAME, BUS_NAME, ensure_shop_rules
 from routing.models import Event, Rule
 from routing.services import Actor, TargetSpec, event_publish, replay_start, rule_put, targets_put
+from tests.e2e.customers import sign_in_with_emailed_code
 from tests.orders.test_live_support import TEST_PASSWORD, make_shop, make_user
 from tests.support.processes import AsgiServer, CeleryWorker
 from tests.support.publishers import TEST_PUBLISHER
@@ -145,6 +146,8 @@ def test_customer_barista_and_display_pages_pass_the_policy_and_stay_live(
     page = customer.visit(f"/shop/{shop.slug}/")
     expect(page.locator("[data-live-indicator]")).to_have_text("live")
     customer.visit(qr_url.removeprefix(asgi_server.url))
+    # The sign-in pages (allauth's, in the site's templates) pass the policy too.
+    sign_in_with_emailed_code(page, asgi_server.url, "ada-csp@example.com")
     page.get_by_label("Your first name").fill("Ada")
     page.get_by_role("button", name="Start my order").click()
     expect(page.get_by_role("heading", name="Choose a drink")).to_be_visible(timeout=LIVE)
@@ -300,3 +303,31 @@ def test_a_violation_is_caught_by_the_watcher(
     joined = "\n".join(visitor.watcher.problems)
     assert "CSP violation: script-src-elem" in joined
     assert "CSP violation: style-src-attr" in joined
+
+
+def test_the_account_pages_and_the_error_pages_pass_the_policy(
+    browser: Browser, asgi_server: AsgiServer, visitors: list[Visitor],
+) -> None:
+    """allauth's pages in the site's templates (sign-in by code, password reset, the staff's
+    two-factor set-up with its QR code), the development mailbox and the 403/404 pages."""
+    make_user("owner", staff=True)
+    stranger = new_visitor(browser, asgi_server, visitors)
+    for path in ("/accounts/login/", "/accounts/login/code/", "/accounts/password/reset/",
+                 "/dev/mail/"):
+        stranger.visit(path)
+    missing = stranger.page.goto(f"{asgi_server.url}/no/such/page/")
+    assert missing is not None
+    assert missing.status == 404
+    expect(stranger.page.get_by_role("heading", name="We couldn't find that page")).to_be_visible()
+    stranger.watcher.problems = [p for p in stranger.watcher.problems if "status of 404" not in p]
+    assert_clean(stranger)
+
+    staff = new_visitor(browser, asgi_server, visitors)
+    log_in(staff, "owner", "/accounts/2fa/")
+    page = staff.visit("/accounts/2fa/totp/activate/")
+    if "/reauthenticate/" in page.url:
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name=re.compile("Confirm", re.IGNORECASE)).click()
+    expect(page.get_by_role("heading", name="Set up an authenticator app")).to_be_visible()
+    expect(page.locator(".totp-qr svg")).to_be_visible()
+    assert_clean(staff)

@@ -1,5 +1,6 @@
 """The whole shop in headless Chromium, with the real ASGI server and Celery worker: the barista
-and display pages open, a customer scans the display's QR code, gives a name, orders, and
+and display pages open, a customer scans the display's QR code, signs in with an emailed code,
+gives a name, orders, and
 everyone's screen follows without a reload; a second customer who waits too long is told so.
 
 Set SHOP_SCREENSHOTS=<folder> to keep screenshots of every screen on the way."""
@@ -21,6 +22,7 @@ from orders.models import Order, Shop
 from orders.rules import ensure_shop_rules
 from orders.services import orders_time_out_overdue
 from orders.workflow import OrderState
+from tests.e2e.customers import sign_in_with_emailed_code
 from tests.orders.test_live_support import TEST_PASSWORD, make_shop, make_user
 from tests.support.processes import AsgiServer, CeleryWorker
 
@@ -85,7 +87,11 @@ def log_in(page: Page, server: AsgiServer, username: str, next_path: str) -> Non
 
 
 def scan_and_give_name(page: Page, qr_url: str, name: str, shots: Any, shot: str) -> str:
+    """Scan → sign in with an emailed code → back at the scan: the name, once → the menu."""
     page.goto(qr_url)
+    server_url = qr_url.split("/shop/", 1)[0]
+    sign_in_with_emailed_code(page, server_url, f"{name.lower()}-{shot}@example.com")
+    expect(page).to_have_url(qr_url)
     expect(page.get_by_role("heading", name="What's your name?")).to_be_visible()
     page.get_by_label("Your first name").fill(name)
     shots(page, f"{shot}-name")

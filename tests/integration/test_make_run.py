@@ -59,6 +59,14 @@ def test_run_serves_a_green_shop_and_stops_every_process(tmp_path: Path) -> None
         home_status, home = _get(f"http://127.0.0.1:{port}/")
         assert home_status == 200
         assert b"coffeeshop" in home
+        # Sign-in codes stay on the laptop, readable in the development mailbox.
+        mail_status, mailbox = _get(f"http://127.0.0.1:{port}/dev/mail/")
+        assert mail_status == 200
+        assert b"Development mail" in mailbox
+        # /healthz answered 503 while the worker started: a warning, never an ERROR.
+        errors = [line for line in log_path.read_text().splitlines()
+                  if "ERROR" in line and "healthz" in line]
+        assert not errors, "\n".join(errors)
 
         descendants = psutil.Process(runner.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in descendants)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from orders.events import BUS_NAME, SOURCE, DetailType
 from orders.models import Customer, DailyMetric, JourneyEntry, Order, Shop
 from orders.rules import ARCHIVE_NAME, ensure_shop_rules
-from orders.services import customer_create, order_claim, order_complete, order_submit
+from orders.services import order_claim, order_complete, order_submit
 from orders.workflow import OrderState
 from routing.aws.credentials import awscredential_create
 from routing.models import (
@@ -35,7 +35,7 @@ from routing.services import Actor
 from routing.services.apikeys import apikey_create
 from routing.services.archives import replay_start
 from routing.services.publish import EventEntry, events_store
-from tests.orders.conftest import LATTE_CHOICE, make_barista, make_shop, redeem
+from tests.orders.conftest import LATTE_CHOICE, make_barista, make_customer, make_shop, redeem
 from tests.routing.aws.conftest import Credential, make_client
 from tests.support.processes import AsgiServer, CeleryWorker
 
@@ -140,7 +140,7 @@ def test_a_forged_shop_event_changes_no_journey_and_no_metric(
 ) -> None:
     ensure_shop_rules()
     shop = make_shop()
-    order = completed_order(shop, customer_create(name="Ada"))
+    order = completed_order(shop, make_customer("Ada"))
     before = figures(shop)
     assert ("orders.completed", 1) in [(name, count) for _, name, count, _ in before["metrics"]]
 
@@ -175,7 +175,7 @@ def test_replaying_the_shops_archive_changes_no_metric_and_no_journey(
     ensure_shop_rules()
     shop = make_shop()
     window_start = timezone.now() - timedelta(seconds=1)
-    orders = [completed_order(shop, customer_create(name=name)) for name in ("Ada", "Grace")]
+    orders = [completed_order(shop, make_customer(name)) for name in ("Ada", "Grace")]
     originals = set(Event.objects.filter(bus__name=BUS_NAME).values_list("pk", flat=True))
     wait_until(lambda: ArchivedEvent.objects.filter(archive__name=ARCHIVE_NAME).count()
                == len(originals), "every shop event to be archived")

@@ -3,6 +3,7 @@ helpers that take an order to a given step through the real services."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,14 +52,28 @@ def shop(db: None) -> Shop:
     return make_shop()
 
 
+def make_account(email: str) -> User:
+    """A customer's account as a sign-in code makes it: an email, no password."""
+    user = User.objects.create_user(username=email.split("@")[0], email=email)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
+
+
+def make_customer(name: str, email: str | None = None) -> Customer:
+    """A signed-in customer (their own account) who has told us their name."""
+    address = email or f"customer-{uuid.uuid4().hex[:12]}@example.com"
+    return customer_create(name=name, user=make_account(address))
+
+
 @pytest.fixture
 def customer(db: None) -> Customer:
-    return customer_create(name="Ada")
+    return make_customer("Ada")
 
 
 @pytest.fixture
 def other_customer(db: None) -> Customer:
-    return customer_create(name="Grace")
+    return make_customer("Grace")
 
 
 def make_barista(username: str, *, staff: bool = False) -> User:

@@ -46,6 +46,18 @@ def test_every_list_renders(admin_client: Client, shop: Shop, customer: Customer
     assert response.status_code == 200
 
 
+def test_guest_orders_are_switched_on_in_the_admin_and_announced(
+    admin_client: Client, shop: Shop
+) -> None:
+    url = reverse("admin:orders_shop_change", args=[shop.pk])
+    assert "Their daily limit then counts per browser" in admin_client.get(url).text
+    assert admin_client.post(url, shop_form(shop, guest_orders="on")).status_code == 302
+    shop.refresh_from_db()
+    assert shop.guest_orders is True
+    [event] = shop_events(DetailType.CONFIG_CHANGED)
+    assert event.detail["config"]["guestOrders"] is True
+
+
 def test_a_shop_change_goes_through_the_service(admin_client: Client, shop: Shop) -> None:
     url = reverse("admin:orders_shop_change", args=[shop.pk])
     assert admin_client.get(url).status_code == 200

@@ -25,16 +25,24 @@ from orders.events import DetailType
 from orders.models import Customer, Order, OrderCounter, QrWindow, Shop
 from orders.services import (
     OrderError,
-    customer_create,
     order_claim,
     order_redeem,
     order_start,
     order_submit,
     orders_time_out_overdue,
     qr_window_current,
+    shop_set_open,
 )
 from orders.workflow import OrderState
-from tests.orders.conftest import make_barista, make_shop, queued, redeem, shop_events, started
+from tests.orders.conftest import (
+    make_barista,
+    make_customer,
+    make_shop,
+    queued,
+    redeem,
+    shop_events,
+    started,
+)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -77,7 +85,7 @@ def errors_of(results: Sequence[Any]) -> list[Exception]:
 def test_a_window_never_accepts_more_than_its_capacity(db: None) -> None:
     shop = make_shop(drinks_per_window=5)
     window = qr_window_current(shop=shop)
-    customers = [customer_create(name=f"C{n}") for n in range(20)]
+    customers = [make_customer(f"C{n}") for n in range(20)]
     results = run_at_once([
         (lambda c=c: order_redeem(shop=shop, code=window.code, customer=c)) for c in customers
     ])
@@ -97,7 +105,7 @@ def test_a_window_never_accepts_more_than_its_capacity(db: None) -> None:
 def test_one_customer_at_once_gets_no_more_than_the_daily_limit(db: None) -> None:
     shop = make_shop(max_orders_per_customer_per_day=2)
     window = qr_window_current(shop=shop)
-    customer = customer_create(name="Greedy")
+    customer = make_customer("Greedy")
     results = run_at_once([
         (lambda: order_redeem(shop=shop, code=window.code, customer=customer))
         for _ in range(10)
@@ -112,7 +120,7 @@ def test_submits_at_once_get_distinct_consecutive_numbers(db: None) -> None:
     shop = make_shop(max_queue=50, drinks_per_window=50)
     pairs = []
     for n in range(15):
-        customer = customer_create(name=f"C{n}")
+        customer = make_customer(f"C{n}")
         pairs.append((started(shop, customer), customer))
     results = run_at_once([
         (lambda o=order, c=customer: order_submit(order=o, customer=c, drink_name="Espresso",
@@ -129,7 +137,7 @@ def test_a_time_out_racing_a_submit_one_wins(db: None) -> None:
     shop = make_shop(max_queue=50, drinks_per_window=50)
     pairs = []
     for n in range(15):
-        customer = customer_create(name=f"C{n}")
+        customer = make_customer(f"C{n}")
         pairs.append((started(shop, customer), customer))
     later = timezone.now() + timedelta(hours=1)
     submits: list[Callable[[], Any]] = [
@@ -165,7 +173,7 @@ def test_a_time_out_racing_a_submit_one_wins(db: None) -> None:
 
 def test_two_baristas_claiming_at_once_one_wins(db: None) -> None:
     shop = make_shop()
-    order = queued(shop, customer_create(name="Ada"))
+    order = queued(shop, make_customer("Ada"))
     baristas: list[User] = [make_barista(f"b{n}") for n in range(6)]
     results = run_at_once([(lambda b=b: order_claim(order=order, barista=b)) for b in baristas])
     winners = [r for r in results if isinstance(r, Order)]
@@ -178,8 +186,10 @@ def test_two_baristas_claiming_at_once_one_wins(db: None) -> None:
 
 
 def test_starts_at_once_never_overfill_the_queue(db: None) -> None:
-    shop = make_shop(max_queue=3, drinks_per_window=20)
-    orders = [redeem(shop, customer_create(name=f"C{n}")) for n in range(12)]
+    shop = make_shop(max_queue=12, drinks_per_window=20)
+    orders = [redeem(shop, make_customer(f"C{n}")) for n in range(12)]
+    # The queue shrinks after the codes were accepted: the starts settle who goes ahead.
+    Shop.objects.filter(pk=shop.pk).update(max_queue=3)
     results = run_at_once([(lambda o=o: order_start(order_id=o.pk)) for o in orders])
     assert not errors_of(results)
     states = list(Order.objects.values_list("state", flat=True))
@@ -187,6 +197,60 @@ def test_starts_at_once_never_overfill_the_queue(db: None) -> None:
     assert states.count(OrderState.SHOP_UNAVAILABLE) == 9
     assert set(Order.objects.filter(state=OrderState.SHOP_UNAVAILABLE)
                .values_list("unavailable_reason", flat=True)) == {"busy"}
+    # Each order turned away gave its place back, once.
+    assert qr_window_current(shop=shop).redeemed == 3
+
+
+# Places only for accepted orders ------------------------------------------------------------
+
+def test_redemptions_at_once_at_a_closed_shop_take_no_place(db: None) -> None:
+    shop = make_shop(is_open=False, drinks_per_window=10)
+    window = qr_window_current(shop=shop)
+    customers = [make_customer(f"C{n}") for n in range(10)]
+    results = run_at_once([
+        (lambda c=c: order_redeem(shop=shop, code=window.code, customer=c)) for c in customers
+    ])
+    assert all(isinstance(r, OrderError) and r.code == "shop_closed" for r in results), results
+    window.refresh_from_db()
+    assert window.redeemed == 0
+    assert not Order.objects.exists()
+    assert not shop_events(DetailType.NEW_ORDER)
+
+
+def test_redemptions_at_once_at_a_full_queue_take_only_the_free_places(db: None) -> None:
+    shop = make_shop(max_queue=4, drinks_per_window=20)
+    started(shop, make_customer("Early"))  # one place of the queue is taken already
+    window = qr_window_current(shop=shop)
+    before = window.redeemed
+    customers = [make_customer(f"C{n}") for n in range(12)]
+    results = run_at_once([
+        (lambda c=c: order_redeem(shop=shop, code=window.code, customer=c)) for c in customers
+    ])
+    accepted = [r for r in results if isinstance(r, Order)]
+    assert len(accepted) == 3
+    assert all(isinstance(e, OrderError) and e.code == "shop_busy" for e in errors_of(results))
+    window.refresh_from_db()
+    assert window.redeemed == before + 3
+    assert Order.objects.filter(qr_window=window).count() == window.redeemed
+
+
+def test_a_shop_closing_among_redemptions_leaves_places_only_to_accepted_orders(
+    db: None,
+) -> None:
+    shop = make_shop(drinks_per_window=30, max_queue=30)
+    barista = make_barista("closer")
+    window = qr_window_current(shop=shop)
+    customers = [make_customer(f"C{n}") for n in range(12)]
+    calls: list[Callable[[], object]] = [
+        (lambda c=c: order_redeem(shop=shop, code=window.code, customer=c)) for c in customers
+    ]
+    calls.insert(6, lambda: shop_set_open(shop=shop, is_open=False, user=barista))
+    results = run_at_once(calls)
+    refused = errors_of(results)
+    assert all(isinstance(e, OrderError) and e.code == "shop_closed" for e in refused)
+    window.refresh_from_db()
+    accepted = Order.objects.filter(qr_window=window).count()
+    assert window.redeemed == accepted == len(customers) - len(refused)
 
 
 def test_first_requests_at_once_get_one_window(db: None) -> None:

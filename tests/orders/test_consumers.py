@@ -53,6 +53,9 @@ def user_cookie(user: Any) -> str:
 
 
 def customer_cookie(customer: Customer) -> str:
+    """The session of the customer's browser: signed in to their account, or a guest's."""
+    if customer.user is not None:
+        return user_cookie(customer.user)
     return session_cookie(**{SESSION_CUSTOMER_KEY: str(customer.pk)})
 
 
@@ -120,8 +123,10 @@ async def test_board_refuses_anonymous_customers_and_non_baristas() -> None:
     shop = await db(make_shop)()
     path = f"/ws/shop/{shop.slug}/board/"
     assert await refused(path) == CLOSE_NOT_LOGGED_IN
+    guest = await db(make_customer)(guest=True)
+    assert await refused(path, await db(customer_cookie)(guest)) == CLOSE_NOT_LOGGED_IN
     customer = await db(make_customer)()
-    assert await refused(path, await db(customer_cookie)(customer)) == CLOSE_NOT_LOGGED_IN
+    assert await refused(path, await db(customer_cookie)(customer)) == CLOSE_FORBIDDEN
     someone = await db(make_user)("someone")
     assert await refused(path, await db(user_cookie)(someone)) == CLOSE_FORBIDDEN
 

@@ -12,16 +12,24 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from coffeeshop.celery import app
 from orders.events import DetailType
-from orders.models import DailyMetric, JourneyEntry, Order, Shop
+from orders.models import DailyMetric, JourneyEntry, Order, QrWindow, Shop
 from orders.rules import ensure_shop_rules
-from orders.services import customer_create, order_claim, order_complete, order_submit
+from orders.services import order_claim, order_complete, order_submit
 from orders.workflow import OrderState
 from routing.models import Delivery, DeliveryStatus
-from tests.orders.conftest import LATTE_CHOICE, make_barista, make_shop, redeem, shop_events
+from tests.orders.conftest import (
+    LATTE_CHOICE,
+    make_barista,
+    make_customer,
+    make_shop,
+    redeem,
+    shop_events,
+)
 from tests.support.processes import CeleryWorker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True),
@@ -44,7 +52,7 @@ def state_of(order: Order) -> str:
 def test_an_order_runs_through_the_workers(celery_worker: CeleryWorker) -> None:
     ensure_shop_rules()
     shop = make_shop()
-    customer = customer_create(name="Ada")
+    customer = make_customer("Ada")
     barista: User = make_barista("alice")
 
     order = redeem(shop, customer)
@@ -87,14 +95,19 @@ def test_an_order_runs_through_the_workers(celery_worker: CeleryWorker) -> None:
 
 def test_a_closed_shop_and_a_time_out_in_the_worker(celery_worker: CeleryWorker) -> None:
     ensure_shop_rules()
-    shop = make_shop(is_open=False)
-    order = redeem(shop, customer_create(name="Ada"))
+    shop = make_shop()
+    # Closed after the code was accepted, before the worker could start the order (its event
+    # leaves when this commits): the worker turns it away and gives its place back.
+    with transaction.atomic():
+        order = redeem(shop, make_customer("Ada"))
+        Shop.objects.filter(pk=shop.pk).update(is_open=False)
     wait_until(lambda: state_of(order) == OrderState.SHOP_UNAVAILABLE,
                "the worker to turn the order away")
     assert Order.objects.get(pk=order.pk).unavailable_reason == "closed"
+    assert QrWindow.objects.get(pk=order.qr_window_id).redeemed == 0
 
     Shop.objects.filter(pk=shop.pk).update(is_open=True)
-    late = redeem(shop, customer_create(name="Grace"))
+    late = redeem(shop, make_customer("Grace"))
     wait_until(lambda: state_of(late) == OrderState.WAITING_FOR_DRINK, "the workflow to start")
     Order.objects.filter(pk=late.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
     app.send_task("orders.time_out_overdue")

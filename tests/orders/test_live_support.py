@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -32,8 +33,16 @@ def make_shop(slug: str = "test-shop", **fields: Any) -> Shop:
     return shop
 
 
-def make_customer(name: str = "Ada Lovelace") -> Customer:
-    return Customer.objects.create(name=name)
+def make_customer(name: str = "Ada Lovelace", *, guest: bool = False) -> Customer:
+    """A signed-in customer with their own account (no password, as a sign-in code makes it),
+    or with `guest` a guest's name kept in one browser session."""
+    if guest:
+        return Customer.objects.create(name=name)
+    user = get_user_model().objects.create_user(f"customer-{uuid.uuid4().hex[:12]}",
+                                                email=f"{uuid.uuid4().hex[:12]}@example.com")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return Customer.objects.create(name=name, user=user)
 
 
 def make_order(shop: Shop, customer: Customer, *, state: OrderState = OrderState.QUEUED,

@@ -25,9 +25,9 @@ from orders.opening import (
     shop_set_hours,
     shops_follow_hours,
 )
-from orders.services import customer_create, shop_set_open
+from orders.services import shop_set_open
 from orders.workflow import OrderError
-from tests.orders.conftest import make_shop, queued, shop_events
+from tests.orders.conftest import make_customer, make_shop, queued, shop_events
 from tests.routing.schedules.test_firing import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -167,9 +167,9 @@ def test_day_counters_start_again_at_the_shop_s_local_midnight(berlin_shop: Shop
                                                                barista: User) -> None:
     clock.move_to(local(2026, 12, 3, 22, 0))
     shop_set_open(shop=berlin_shop, is_open=True, user=barista)  # a late evening by hand
-    ada: Customer = customer_create(name="Ada")
+    ada: Customer = make_customer("Ada")
     first = queued(berlin_shop, ada)
-    second = queued(berlin_shop, customer_create(name="Bo"))
+    second = queued(berlin_shop, make_customer("Bo"))
     assert (first.order_number, second.order_number) == (1, 2)
     with pytest.raises(OrderError, match="today"):
         queued(berlin_shop, ada)  # one order a day for Ada

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.http import HttpRequest
@@ -30,7 +31,11 @@ pytestmark = pytest.mark.django_db
 
 
 def as_customer(customer: Customer) -> Client:
+    """The customer's browser: signed in to their account, or a guest's session."""
     client = Client()
+    if customer.user is not None:
+        client.force_login(customer.user)
+        return client
     session = client.session
     session[SESSION_CUSTOMER_KEY] = str(customer.pk)
     session.save()
@@ -66,13 +71,53 @@ def test_landing_page_says_whether_the_shop_is_open() -> None:
     assert Client().get("/shop/no-such-shop/").status_code == 404
 
 
-def test_scan_asks_a_newcomers_name_then_redeems_and_remembers_them() -> None:
+def test_scan_sends_a_stranger_to_sign_in_and_back() -> None:
+    shop = make_shop()
+    code = qr_window_current(shop=shop).code
+    for response in (Client().get(scan_url(shop, code)), redeem(Client(), shop, name="Ada")):
+        assert response.status_code == 302
+        assert response["Location"] == (
+            reverse("account_request_login_code") + "?next=" + quote(scan_url(shop, code), safe="/")
+        )
+    assert not Order.objects.exists()
+    assert not Customer.objects.exists()
+
+
+def test_fresh_browser_sessions_take_no_places_without_an_account() -> None:
+    """The attack of issue 13: eight fresh sessions, each with a new name, took eight places of
+    one code. Now each is sent to sign in, and the window keeps every place."""
+    shop = make_shop(drinks_per_window=10, max_orders_per_customer_per_day=1)
+    for n in range(8):
+        response = redeem(Client(), shop, name=f"Sneaky {n}")
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_request_login_code"))
+    assert qr_window_current(shop=shop).redeemed == 0
+    assert not Order.objects.exists()
+
+
+def test_a_guest_orders_only_where_the_shop_allows_it_and_is_told_the_trade_off() -> None:
+    shop = make_shop(guest_orders=True)
+    client = Client()
+    page = client.get(scan_url(shop, qr_window_current(shop=shop).code))
+    assert "What's your name?" in page.text
+    assert "the daily limit counts per browser" in page.text
+    response = redeem(client, shop, name="Guest Ada")
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert order.customer.user is None
+    assert client.session[SESSION_CUSTOMER_KEY] == str(order.customer_id)
+
+
+def test_scan_asks_a_signed_in_newcomers_name_once_then_redeems() -> None:
     shop = make_shop()
     client = Client()
+    account = make_user("ada", password=TEST_PASSWORD)
+    client.force_login(account)
     code = qr_window_current(shop=shop).code
     page = client.get(scan_url(shop, code))
     assert page.status_code == 200
     assert "What's your name?" in page.text
+    assert "remember it with your account" in page.text
     assert f'value="{code}"' in page.text
 
     blank = redeem(client, shop, name="   ")
@@ -85,12 +130,13 @@ def test_scan_asks_a_newcomers_name_then_redeems_and_remembers_them() -> None:
     assert response.status_code == 302
     assert response["Location"] == reverse("orders:order", args=[order.pk])
     assert order.customer.name == "Ada Lovelace"
-    assert client.session[SESSION_CUSTOMER_KEY] == str(order.customer_id)
+    assert order.customer.user == account
     assert order.state == OrderState.NEW
     starting = client.get(response["Location"])
     assert "Starting your order…" in starting.text
 
-    # Next time the browser is known: one tap, no name asked.
+    # Next time the account is known: one tap, no name asked (another day's limit permitting).
+    Shop.objects.filter(pk=shop.pk).update(max_orders_per_customer_per_day=2)
     again = client.get(scan_url(shop, code))
     assert "Hi Ada Lovelace!" in again.text
     assert "What's your name?" not in again.text
@@ -258,8 +304,12 @@ def test_barista_and_display_pages_need_a_barista_login() -> None:
         anonymous = Client().get(path)
         assert anonymous.status_code == 302
         assert anonymous["Location"].startswith("/accounts/login/")
+        guest_only = as_customer(make_customer(guest=True)).get(path)
+        assert guest_only.status_code == 302
+        # A signed-in customer is somebody, just not a barista.
         customer_only = as_customer(make_customer()).get(path)
-        assert customer_only.status_code == 302
+        assert customer_only.status_code == 403
+        assert "Baristas only" in customer_only.text
         forbidden = as_user(make_user(f"someone-{name[-3:]}")).get(path)
         assert forbidden.status_code == 403
         assert "Baristas only" in forbidden.text
@@ -296,6 +346,18 @@ def test_display_shows_the_qr_code_of_the_current_window() -> None:
     assert Client().get(reverse("orders:display-window", args=[shop.slug])).status_code == 401
 
 
+def test_a_closed_shop_serves_no_qr_code_at_all() -> None:
+    shop = make_shop(is_open=False)
+    window = qr_window_current(shop=shop)
+    client = as_user(make_user("bea", barista=True))
+    page = client.get(reverse("orders:display", args=[shop.slug]))
+    assert "Sorry, we&#x27;re closed" in page.text or "Sorry, we're closed" in page.text
+    assert window.code not in page.text
+    assert "order?code=" not in page.text
+    data = client.get(reverse("orders:display-window", args=[shop.slug])).json()
+    assert (data["window"], data["is_open"]) == (None, False)
+
+
 def action(client: Client, order: Order, name: str, **data: str) -> Any:
     return client.post(reverse("orders:barista-action", args=[order.shop.slug, order.pk, name]),
                        data)
@@ -307,8 +369,10 @@ def test_barista_actions_refuse_anyone_but_baristas_with_json() -> None:
     anonymous = action(Client(), order, "claim")
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "not_logged_in"
-    customer = action(as_customer(make_customer("Bo")), order, "claim")
-    assert customer.status_code == 401
+    guest = action(as_customer(make_customer("Bo", guest=True)), order, "claim")
+    assert guest.status_code == 401
+    customer = action(as_customer(make_customer("Cy")), order, "claim")
+    assert customer.status_code == 403
     someone = action(as_user(make_user("someone")), order, "claim")
     assert someone.status_code == 403
     assert someone.json()["error"]["message"] == "Only baristas and staff can do this."

@@ -13,7 +13,7 @@ from orders import selectors
 from orders.models import Customer, DailyMetric, JourneyEntry, Shop
 from orders.services import OrderError, order_cancel, order_complete, qr_window_current
 from orders.workflow import MenuGroup
-from tests.orders.conftest import claimed, queued, redeem, started
+from tests.orders.conftest import claimed, make_customer, queued, redeem, started
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ def test_shop_config_has_settings_menu_and_version(shop: Shop) -> None:
     assert config["menuVersion"] == 1
     assert config["config"] == {
         "name": "Test Bar", "open": True, "maxQueue": 10, "maxOrdersPerCustomerPerDay": 1,
+        "guestOrders": False,
         "customerTimeoutSeconds": 300, "baristaTimeoutSeconds": 900, "drinksPerWindow": 10,
         "windowSeconds": 300, "timezone": "UTC",
     }
@@ -63,7 +64,7 @@ def test_lookups_raise_order_errors(db: None) -> None:
 def test_the_board_lists_queue_production_and_recently_ready(
     shop: Shop, barista: User
 ) -> None:
-    customers = [Customer.objects.create(name=f"C{n}") for n in range(4)]
+    customers = [make_customer(f"C{n}") for n in range(4)]
     first = queued(shop, customers[0])
     making = claimed(shop, customers[1], barista)
     ready = order_complete(order=queued(shop, customers[2]), barista=barista)

@@ -17,11 +17,14 @@ from orders.models import Customer, Order, OrderCounter, Shop
 from orders.services import (
     OrderError,
     customer_create,
+    customer_for_account,
+    customer_set_name,
     order_announce,
     order_cancel,
     order_claim,
     order_complete,
     order_redeem,
+    order_redeem_check,
     order_start,
     order_submit,
     order_unclaim,
@@ -38,6 +41,8 @@ from tests.orders.conftest import (
     LATTE_CHOICE,
     claimed,
     detail_types,
+    make_account,
+    make_customer,
     make_shop,
     queued,
     redeem,
@@ -156,7 +161,7 @@ def test_an_expired_code_says_so(shop: Shop, customer: Customer) -> None:
 def test_a_window_accepts_no_more_than_its_capacity(shop: Shop) -> None:
     shop.drinks_per_window = 2
     shop.save()
-    customers = [customer_create(name=f"C{n}") for n in range(3)]
+    customers = [make_customer(f"C{n}") for n in range(3)]
     redeem(shop, customers[0])
     redeem(shop, customers[1])
     with refused("window_exhausted", field="code") as error:
@@ -239,9 +244,29 @@ def test_start_is_idempotent(shop: Shop, customer: Customer) -> None:
     assert len(shop_events(DetailType.WORKFLOW_STARTED)) == 1
 
 
-def test_a_closed_shop_turns_the_order_away_and_says_so(shop: Shop, customer: Customer) -> None:
+def window_redeemed(shop: Shop) -> int:
+    return qr_window_current(shop=shop).redeemed
+
+
+def test_a_closed_shop_refuses_the_code_and_keeps_the_place(shop: Shop, customer: Customer) -> None:
     Shop.objects.filter(pk=shop.pk).update(is_open=False)
-    order = order_start(order_id=redeem(shop, customer).pk)
+    with pytest.raises(OrderError) as refused:
+        redeem(shop, customer)
+    assert refused.value.code == "shop_closed"
+    assert "Test Bar is closed right now" in refused.value.message
+    assert window_redeemed(shop) == 0
+    assert not Order.objects.exists()
+    assert not shop_events(DetailType.NEW_ORDER)
+
+
+def test_a_shop_closing_before_the_start_turns_the_order_away_and_gives_the_place_back(
+    shop: Shop, customer: Customer
+) -> None:
+    redeemed = redeem(shop, customer)
+    assert window_redeemed(shop) == 1
+    Shop.objects.filter(pk=shop.pk).update(is_open=False)
+    order = order_start(order_id=redeemed.pk)
+    assert window_redeemed(shop) == 0
     assert order.state == S.SHOP_UNAVAILABLE
     assert order.unavailable_reason == "closed"
     assert order.finished_at is not None
@@ -254,28 +279,92 @@ def test_a_closed_shop_turns_the_order_away_and_says_so(shop: Shop, customer: Cu
     assert not shop_events(DetailType.WORKFLOW_STARTED)
     order_start(order_id=order.pk)
     assert len(shop_events(DetailType.SHOP_UNAVAILABLE)) == 1
+    assert window_redeemed(shop) == 0  # given back once, not once per delivery
 
 
-def test_a_full_shop_turns_the_order_away_as_busy(
+def test_a_full_shop_refuses_the_code_as_busy_and_keeps_the_place(
     shop: Shop, customer: Customer, other_customer: Customer
 ) -> None:
     shop.max_queue = 1
     shop.save()
     queued(shop, other_customer)
-    order = order_start(order_id=redeem(shop, customer).pk)
-    assert (order.state, order.unavailable_reason) == (S.SHOP_UNAVAILABLE, "busy")
+    with pytest.raises(OrderError) as refused:
+        redeem(shop, customer)
+    assert refused.value.code == "shop_busy"
+    assert "too busy right now (1 orders open, the most is 1)" in refused.value.message
+    assert window_redeemed(shop) == 1
+    assert Order.objects.count() == 1
+
+
+def test_a_queue_filling_before_the_start_turns_the_order_away_as_busy(
+    shop: Shop, customer: Customer, other_customer: Customer
+) -> None:
+    order = redeem(shop, customer)
+    queued(shop, other_customer)
+    Shop.objects.filter(pk=shop.pk).update(max_queue=1)
+    started_order = order_start(order_id=order.pk)
+    assert (started_order.state, started_order.unavailable_reason) == (S.SHOP_UNAVAILABLE,
+                                                                        "busy")
     [event] = shop_events(DetailType.SHOP_UNAVAILABLE)
     assert detail(event)["reason"] == "busy"
     assert "too busy right now (1 orders open, the most is 1)" in detail(event)["Message"]
+    assert window_redeemed(shop) == 1
 
 
-def test_an_order_choosing_its_drink_holds_a_place(
-    shop: Shop, customer: Customer, other_customer: Customer
+@pytest.mark.parametrize("step", ["redeemed", "started"])
+def test_an_order_not_finished_holds_a_place(
+    shop: Shop, customer: Customer, other_customer: Customer, step: str
 ) -> None:
     shop.max_queue = 1
     shop.save()
-    started(shop, other_customer)
-    assert started(shop, customer).unavailable_reason == "busy"
+    redeem(shop, other_customer) if step == "redeemed" else started(shop, other_customer)
+    with pytest.raises(OrderError) as refused:
+        redeem(shop, customer)
+    assert refused.value.code == "shop_busy"
+
+
+def test_a_guest_may_order_only_where_the_shop_allows_guests(shop: Shop) -> None:
+    guest = customer_create(name="Guest")
+    with pytest.raises(OrderError) as refused:
+        redeem(shop, guest)
+    assert (refused.value.code, refused.value.http_status) == ("sign_in_required", 401)
+    assert window_redeemed(shop) == 0
+    Shop.objects.filter(pk=shop.pk).update(guest_orders=True)
+    shop.refresh_from_db()
+    assert redeem(shop, guest).customer_id == guest.pk
+
+
+def test_an_account_without_a_name_is_asked_for_it_first(shop: Shop) -> None:
+    nameless = customer_for_account(user=make_account("new@example.com"))
+    assert customer_for_account(user=nameless.user) == nameless  # type: ignore[arg-type]
+    with pytest.raises(OrderError) as refused:
+        redeem(shop, nameless)
+    assert refused.value.code == "invalid_name"
+    customer_set_name(customer=nameless, name="  Ada  ")
+    assert redeem(shop, nameless).customer.name == "Ada"
+
+
+def test_the_scan_check_refuses_a_closed_shop_and_the_daily_limit_and_changes_nothing(
+    shop: Shop, customer: Customer
+) -> None:
+    code = qr_window_current(shop=shop).code
+    order_redeem_check(shop=shop, code=code, customer=None)
+    order_redeem_check(shop=shop, code=code, customer=customer)
+    redeem(shop, customer)
+    with pytest.raises(OrderError) as limited:
+        order_redeem_check(shop=shop, code=code, customer=customer)
+    assert limited.value.code == "daily_limit"
+    Shop.objects.filter(pk=shop.pk).update(is_open=False)
+    shop.refresh_from_db()
+    with pytest.raises(OrderError) as closed:
+        order_redeem_check(shop=shop, code=code, customer=None)
+    assert closed.value.code == "shop_closed"
+    Shop.objects.filter(pk=shop.pk).update(is_open=True)
+    shop.refresh_from_db()
+    with pytest.raises(OrderError) as bad_code:
+        order_redeem_check(shop=shop, code="nope", customer=None)
+    assert bad_code.value.code == "invalid_code"
+    assert window_redeemed(shop) == 1
 
 
 def test_finished_orders_do_not_take_places(
@@ -338,7 +427,7 @@ def test_order_numbers_count_per_shop_and_day(shop: Shop, customer: Customer) ->
     yesterday = shop.business_date(timezone.now()) - timedelta(days=1)
     OrderCounter.objects.filter(shop=shop).update(business_date=yesterday)
     Order.objects.filter(shop=shop).update(business_date=yesterday)
-    assert queued(shop, customer_create(name="Next day")).order_number == 1
+    assert queued(shop, make_customer("Next day")).order_number == 1
     assert OrderCounter.objects.get(shop=shop, business_date=yesterday).value == 1
 
 

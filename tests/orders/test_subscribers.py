@@ -17,6 +17,7 @@ from orders.services import (
     order_announce,
     order_cancel,
     order_complete,
+    order_start,
     orders_time_out_overdue,
 )
 from orders.subscribers import (
@@ -117,8 +118,10 @@ def test_metrics_of_the_announcement_count_drinks_and_modifiers(
 def test_timeouts_and_turned_away_orders_are_counted(shop: Shop, customer: Customer) -> None:
     started(shop, customer)
     orders_time_out_overdue(now=timezone.now() + timedelta(hours=1))
+    # Closed between the redemption and the start (a closed shop refuses the code itself).
+    redeemed = redeem(shop, customer)
     Shop.objects.filter(pk=shop.pk).update(is_open=False)
-    started(shop, customer)
+    order_start(order_id=redeemed.pk)
     for event in Event.objects.all():
         deliver(record_metrics, event)
     names = set(DailyMetric.objects.values_list("name", flat=True))
