@@ -566,4 +566,3 @@ from routing.connection_models import (  # noqa: E402, F401
     ConnectionState,
     HttpMethod,
 )
-
