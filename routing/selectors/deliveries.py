@@ -111,7 +111,8 @@ def delivery_search(
     """One page of deliveries, newest first; `after`/`before` as in `event_search`."""
     deliveries = filters.apply(Delivery.objects.all()).select_related(
         "target", "target__rule", "target__rule__bus"
-    ).defer("target__signing_secret", "target__input_transformer")
+    ).defer("target__signing_secret", "target__previous_signing_secret",
+            "target__input_transformer")
     if before:
         moment, key = decode_cursor(before, what="deliveries")
         found = list(deliveries.filter(

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from django.conf import settings
 
 from routing import destination_rate
+from routing.aws.credentials import CredentialUnreadable
 from routing.models import (
     ApiDestination,
     AuthorizationType,
@@ -118,7 +119,10 @@ def send(target: Target, payload: str, context: DeliveryContext) -> int | None:
                                          list(http.get("PathParameterValues", [])),
                                          context.event)
     url = checked_url(endpoint, what="API destination")
-    parameters = connection_parameters(connection) or {}
+    try:
+        parameters = connection_parameters(connection) or {}
+    except CredentialUnreadable as error:
+        raise AttemptFailure("CONNECTION_UNREADABLE", str(error), retryable=False) from None
     invocation = parameters.get("InvocationHttpParameters", {})
     query = {item["Key"]: item["Value"] for item in invocation.get("QueryStringParameters", [])}
     for key, value in (http.get("QueryStringParameters") or {}).items():

@@ -185,6 +185,10 @@ def test_an_api_key_401_is_final_and_a_5xx_retryable(api: WebhookServer) -> None
     with pytest.raises(AttemptFailure) as busy:
         api_destination.send(target_for(dest), "{}", context())
     assert (busy.value.retryable, busy.value.retry_after) == (True, 7.0)
+    api.responder = lambda request: Reply(429)
+    with pytest.raises(AttemptFailure) as throttled:
+        api_destination.send(target_for(dest), "{}", context())
+    assert (throttled.value.code, throttled.value.retryable) == ("THROTTLING", True)
 
 
 def test_deauthorized_and_missing_destinations_fail_for_good(api: WebhookServer) -> None:
@@ -297,3 +301,18 @@ def test_redis_flush_forgets_only_the_schedule() -> None:
     client.delete(destination_rate.KEY_PREFIX + bucket)
     client.close()
     assert destination_rate.slot_take(bucket, rate_per_second=1, max_wait_seconds=0).granted
+
+
+def test_a_connection_encrypted_under_a_lost_key_fails_for_good(
+    api: WebhookServer, settings: Any,
+) -> None:
+    from cryptography.fernet import Fernet
+
+    dest = destination(f"{api.url}/x", api_key_connection())
+    settings.ROUTING_AWS_CREDENTIALS_KEY = Fernet.generate_key().decode()
+    with pytest.raises(AttemptFailure) as unreadable:
+        api_destination.send(target_for(dest), "{}", context())
+    assert (unreadable.value.code, unreadable.value.retryable) == ("CONNECTION_UNREADABLE",
+                                                                  False)
+    assert "ROUTING_AWS_CREDENTIALS_KEY" in unreadable.value.message
+    assert api.received() == []
