@@ -19,13 +19,15 @@ from pathlib import Path
 import redis
 
 from coffeeshop.embedded_redis import EmbeddedRedis, free_tcp_port
+from coffeeshop.run import usable_cores
 from coffeeshop.settings.env import BASE_DIR
 
 SETTINGS_MODULE = "benchmarks.settings"
 
 
 def default_web_workers() -> int:
-    return os.cpu_count() or 1
+    """What `make run` starts: one web process per usable core."""
+    return usable_cores()
 
 
 class Stack:
