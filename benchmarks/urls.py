@@ -4,6 +4,8 @@ Only benchmarks.settings routes here: production's URLconf (coffeeshop.urls) has
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
@@ -33,6 +35,29 @@ def ceiling(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b'{"ok":true}', content_type="application/json")
 
 
+_async_pool: Any = None
+
+
+async def ceiling_async(request: HttpRequest) -> HttpResponse:
+    """The ceiling as an async view on psycopg's async pool (PostgreSQL only): the other way to
+    stop funnelling requests through threads, measured beside more processes."""
+    global _async_pool
+    if _async_pool is None:
+        from psycopg_pool import AsyncConnectionPool
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        params.pop("prepare_threshold", None)
+        _async_pool = AsyncConnectionPool(kwargs={**params, "autocommit": True}, min_size=1,
+                                          max_size=8, open=False)
+        await _async_pool.open()
+    async with _async_pool.connection() as conn:
+        await conn.execute(f"INSERT INTO {CEILING_TABLE} (body) VALUES (%s)",  # noqa: S608
+                           [request.body.decode("utf-8", "replace")[:1000]])
+    return HttpResponse(b'{"ok":true}', content_type="application/json")
+
+
 def heavy(request: HttpRequest) -> HttpResponse:
     """A query that keeps the database and one request busy for about a second (a dashboard
     report over a large table, say)."""
@@ -46,6 +71,7 @@ def heavy(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("bench/ceiling", ceiling),
+    path("bench/ceiling-async", csrf_exempt(ceiling_async)),
     path("bench/heavy", heavy),
     *shop_urlpatterns,
 ]

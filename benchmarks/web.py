@@ -11,6 +11,8 @@ keep-alive client connections sending back to back:
   INSERT and its COMMIT (benchmarks/urls.py, which only the bench's settings route to);
 - single-event PutEvents (POST /api/events with an API key, one entry): requests/s, p50/p99,
   and the ratio to the ceiling;
+- on PostgreSQL, the same ceiling as an async view on psycopg's async pool: the other way (than
+  more processes) to stop funnelling every request through threads;
 
 and, on the last stack, /healthz p50/p99 (20 requests/s) on its own, then while two clients keep
 running a one-second query (standing in for a heavy dashboard report) and every Celery process
@@ -52,12 +54,14 @@ def _publish_request(key: str) -> bytes:
         "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
 
 
-def _ceiling_request() -> bytes:
-    return http_request("POST", "/bench/ceiling", body=b'{"n": 1}',
+def _ceiling_request(path: str = "/bench/ceiling") -> bytes:
+    return http_request("POST", path, body=b'{"n": 1}',
                         headers={"Content-Type": "application/json"})
 
 
-def measure_publish(stack: Stack, seconds: float) -> tuple[LoadFigures, LoadFigures]:
+def measure_publish(stack: Stack, seconds: float) -> tuple[LoadFigures, LoadFigures,
+                                                           LoadFigures | None]:
+    """The ceiling, single-event PutEvents, and (PostgreSQL) the ceiling as an async view."""
     key = _api_key()
     publish, ceiling = _publish_request(key), _ceiling_request()
     # Warm every web process (imports, pooled connections, the key in its cache).
@@ -68,7 +72,14 @@ def measure_publish(stack: Stack, seconds: float) -> tuple[LoadFigures, LoadFigu
                                   lambda: ceiling, connections=CONNECTIONS, seconds=seconds)
     publish_figures = closed_loop(f"PutEvents, 1 event, {workers} web", stack.port,
                                   lambda: publish, connections=CONNECTIONS, seconds=seconds)
-    return ceiling_figures, publish_figures
+    async_figures = None
+    if os.environ.get("BENCH_DATABASE_URL"):
+        async_ceiling = _ceiling_request("/bench/ceiling-async")
+        closed_loop("warm-up", stack.port, lambda: async_ceiling, seconds=1.0)
+        async_figures = closed_loop(f"ceiling, async view + psycopg, {workers} web",
+                                    stack.port, lambda: async_ceiling,
+                                    connections=CONNECTIONS, seconds=seconds)
+    return ceiling_figures, publish_figures, async_figures
 
 
 def _paced_get(url: str, rate: float, seconds: float) -> LoadFigures:
@@ -187,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.seconds = 2.0
     counts = list(dict.fromkeys(int(n) for n in args.workers.split(",")))
-    results: list[tuple[LoadFigures, LoadFigures]] = []
+    results: list[tuple[LoadFigures, LoadFigures, LoadFigures | None]] = []
     healthz: tuple[LoadFigures, LoadFigures] | None = None
     # One database and one Redis for every stack of the run: this process's Django settings
     # are read once.
@@ -211,10 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Web tier benchmark ({database}, {CONNECTIONS} client connections, one Celery worker, "
           f"{os.cpu_count()} cores)")
     print(f"{'':<40} {'requests':>7} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for ceiling, publish in results:
+    for ceiling, publish, async_ceiling in results:
         print(_row(ceiling))
         print(_row(publish))
-    for (ceiling, publish), workers in zip(results, counts, strict=True):
+        if async_ceiling is not None:
+            print(_row(async_ceiling))
+    for (ceiling, publish, _), workers in zip(results, counts, strict=True):
         ratio = publish.rate / ceiling.rate if ceiling.rate else float("nan")
         print(f"single-event PutEvents / INSERT+COMMIT ceiling, {workers} web process(es): "
               f"{ratio:.2f}x ({publish.rate:,.0f}/s)  (goal ≥ 0.5x)")

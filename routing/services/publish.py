@@ -6,14 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connections, models, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.sql import InsertQuery
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -21,6 +19,8 @@ from routing import dispatch
 from routing.errors import NotFound, ValidationError
 from routing.models import DEFAULT_BUS_NAME, Event, EventBus, PendingRoute
 from routing.publishers import Publisher
+from routing.services.bus_cache import buses_by_name, forget_buses
+from routing.services.event_rows import events_insert_with_outbox
 from routing.sources import source_refusal
 
 MAX_ENTRIES_PER_REQUEST = 10
@@ -34,9 +34,6 @@ MAX_RESOURCE_LENGTH = 2048
 MAX_JSON_DEPTH = 500
 # PutEvents counts a set Time as 14 bytes toward an entry's size.
 TIME_SIZE_BYTES = 14
-# Up to this many events (any request's, and more) are written in one statement on PostgreSQL;
-# larger batches (replays) go through bulk_create, which splits them as the database needs.
-ONE_STATEMENT_MAX_EVENTS = 100
 
 
 class EntryError(Exception):
@@ -223,12 +220,6 @@ def entry_from_put_events(raw: Any) -> EventEntry:
     )
 
 
-def _buses_by_name(names: Iterable[str]) -> dict[str, EventBus]:
-    # A name holding NUL names no bus (and PostgreSQL refuses it even in a query).
-    wanted = {name for name in names if "\x00" not in name}
-    return {bus.name: bus for bus in EventBus.objects.filter(name__in=wanted)}
-
-
 def events_store(
     *,
     entries: Sequence[EventEntry],
@@ -241,7 +232,7 @@ def events_store(
     Every bus must exist (see `put_events` for per-entry failures); `buses` spares the lookup
     when the caller has just made it."""
     if buses is None:
-        buses = _buses_by_name(entry.bus_name for entry in entries)
+        buses = buses_by_name((entry.bus_name for entry in entries), remembered=False)
     now = timezone.now()
     events = []
     for entry in entries:
@@ -268,42 +259,9 @@ def events_store(
         )
     routes = [PendingRoute(event=event, created_at=now, enqueued_at=now, enqueue_count=1)
               for event in events]
-    _insert_with_outbox(events, routes)
+    events_insert_with_outbox(events, routes)
     dispatch.route_events_on_commit([str(event.id) for event in events])
     return events
-
-
-def _insert_with_outbox(events: list[Event], routes: list[PendingRoute]) -> None:
-    """Writes the events and their outbox rows, all or none. On PostgreSQL that is one
-    statement (a data-modifying CTE): outside a transaction it commits by itself, so a
-    publish costs one round trip instead of BEGIN, two INSERTs and COMMIT. Elsewhere (and for
-    batches larger than any request's), two multi-row INSERTs in one transaction."""
-    connection = connections[router.db_for_write(Event)]
-    if connection.vendor != "postgresql" or len(events) > ONE_STATEMENT_MAX_EVENTS:
-        with transaction.atomic(using=connection.alias):
-            Event.objects.using(connection.alias).bulk_create(events)
-            PendingRoute.objects.using(connection.alias).bulk_create(routes)
-        return
-    event_sql, event_params = _insert_statement(Event, events, connection)
-    route_sql, route_params = _insert_statement(PendingRoute, routes, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH stored_events AS ({event_sql}) {route_sql}",
-                       (*event_params, *route_params))
-    for row in (*events, *routes):
-        row._state.adding = False
-        row._state.db = connection.alias
-
-
-def _insert_statement(model: type[models.Model], rows: Sequence[models.Model],
-                      connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
-    """The multi-row INSERT that bulk_create would send for `rows` (every field is set here:
-    both tables' keys are chosen before the write), built by Django's own compiler so each
-    value is prepared exactly as the ORM prepares it."""
-    fields = [field for field in model._meta.concrete_fields if not field.generated]
-    query = InsertQuery(model)
-    query.insert_values(fields, list(rows))
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    return sql, tuple(params)
 
 
 def put_events(
@@ -328,6 +286,31 @@ def put_events(
             f"greater than or equal to 1 (got {len(raw_entries)}).",
             field="Entries",
         )
+    checks = _EntryChecks(publisher=publisher, allowed_bus_names=allowed_bus_names,
+                          allowed_sources=allowed_sources)
+    # Remembered buses save a query per request; inside a caller's transaction a failed write
+    # could not be retried, so there every bus is looked up.
+    if transaction.get_connection(router.db_for_write(Event)).in_atomic_block:
+        return _put_events(raw_entries, checks, remembered=False)
+    try:
+        return _put_events(raw_entries, checks, remembered=True)
+    except IntegrityError:
+        # A remembered bus was deleted meanwhile (by another process): its events' foreign
+        # key refused the write, which left nothing behind. Answer from a fresh lookup.
+        forget_buses()
+        return _put_events(raw_entries, checks, remembered=False)
+
+
+@dataclass(frozen=True)
+class _EntryChecks:
+    publisher: Publisher
+    allowed_bus_names: set[str] | None
+    allowed_sources: Sequence[str] | None
+
+
+def _put_events(raw_entries: list[Any], checks: _EntryChecks, *,
+                remembered: bool) -> PutEventsResult:
+    publisher = checks.publisher
     results: list[dict[str, str] | None] = [None] * len(raw_entries)
     accepted: list[tuple[int, EventEntry]] = []
     parsed: list[tuple[int, EventEntry]] = []
@@ -336,9 +319,10 @@ def put_events(
             parsed.append((position, entry_from_put_events(raw)))
         except EntryError as error:
             results[position] = {"ErrorCode": error.code, "ErrorMessage": error.message}
-    buses = _buses_by_name(entry.bus_name for _, entry in parsed)
+    buses = buses_by_name((entry.bus_name for _, entry in parsed), remembered=remembered)
     for position, entry in parsed:
-        refusal = source_refusal(entry.source, publisher=publisher, allowed=allowed_sources)
+        refusal = source_refusal(entry.source, publisher=publisher,
+                                 allowed=checks.allowed_sources)
         if refusal is not None:
             results[position] = {"ErrorCode": "NotAuthorizedForSourceException",
                                  "ErrorMessage": refusal}
@@ -347,7 +331,8 @@ def put_events(
                 "ErrorCode": "ResourceNotFoundException",
                 "ErrorMessage": f"Event bus {entry.bus_name} does not exist.",
             }
-        elif allowed_bus_names is not None and entry.bus_name not in allowed_bus_names:
+        elif (checks.allowed_bus_names is not None
+              and entry.bus_name not in checks.allowed_bus_names):
             results[position] = {
                 "ErrorCode": "AccessDeniedException",
                 "ErrorMessage": f"This caller may not publish to event bus {entry.bus_name}.",
