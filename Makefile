@@ -15,6 +15,7 @@ test: $(INSTALLED)  ## the whole suite (unit, integration with real workers, end
 bench: $(INSTALLED)  ## performance figures with in-run baselines
 	$(BIN)/python -m routing.patterns.bench
 	$(BIN)/python -m benchmarks.bus
+	$(BIN)/python -m benchmarks.web
 	$(BIN)/python -m benchmarks.explorer
 	$(BIN)/python -m benchmarks.quotas
 	$(BIN)/python -m benchmarks.scheduler

@@ -3,9 +3,10 @@
     python -m coffeeshop.run [--port 8000] [--host 127.0.0.1]
 
 Starts an embedded Redis when REDIS_URL is unset, then the processes of the Procfile (ASGI
-server, Celery worker, Celery beat) under coffeeshop.supervisor, which restarts any that dies
-(with a back-off, saying so). Ctrl-C or SIGTERM stops all of them, then Redis; each child is
-also told by the kernel to stop if this process is killed outright.
+server with WEB_CONCURRENCY processes, one per core by default; Celery worker; Celery beat)
+under coffeeshop.supervisor, which restarts any that dies (with a back-off, saying so). Ctrl-C or
+SIGTERM stops all of them, then Redis; each child is also told by the kernel to stop if this
+process is killed outright.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from coffeeshop.supervisor import Supervisor
 
 ADVERTISED_REDIS_URL_FILE = VAR_DIR / "embedded-redis.url"
 READY_TIMEOUT_SECONDS = 120
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers narrow)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _manage(*args: str) -> None:
@@ -72,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffeeshop.settings.local")
     os.environ["PORT"] = str(args.port)
     os.environ["HOST"] = args.host
+    # One web process per core the runner may use (the Procfile's uvicorn reads it).
+    os.environ.setdefault("WEB_CONCURRENCY", str(usable_cores()))
     # The Procfile's commands (uvicorn, celery) are this interpreter's neighbours in the venv.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     VAR_DIR.mkdir(parents=True, exist_ok=True)

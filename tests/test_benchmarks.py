@@ -19,3 +19,22 @@ def test_bus_benchmark_runs_end_to_end(tmp_path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "bus throughput / bare Celery throughput" in result.stdout
     assert "p99 publish → delivery at 100 events/s" in result.stdout
+
+
+def test_web_benchmark_runs_end_to_end(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.web", "--quick", "--workers", "1"],
+        cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(BASE_DIR)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "single-event PutEvents / INSERT+COMMIT ceiling" in result.stdout
+    assert "/healthz p99 while a heavy query and a slow webhook run" in result.stdout
+
+
+def test_the_bench_baseline_views_are_not_in_production_urls() -> None:
+    from django.urls import Resolver404, resolve
+
+    for path in ("/bench/ceiling", "/bench/ceiling-async", "/bench/heavy"):
+        with pytest.raises(Resolver404):
+            resolve(path, urlconf="coffeeshop.urls")

@@ -146,6 +146,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # The event bus (routing app).
 ROUTING_REGION = env_str("ROUTING_REGION", "us-east-1")
+# How long a web process remembers a verified API key or AWS credential (no query per request):
+# how long another process may still accept one just revoked. 0 turns the cache off.
+ROUTING_CALLER_CACHE_SECONDS = float(env_str("ROUTING_CALLER_CACHE_SECONDS", "1.0"))
 # Exponential backoff with jitter between delivery attempts: base * 2**(attempt-1), capped.
 ROUTING_RETRY_BASE_SECONDS = float(env_str("ROUTING_RETRY_BASE_SECONDS", "1.0"))
 ROUTING_RETRY_MAX_SECONDS = float(env_str("ROUTING_RETRY_MAX_SECONDS", "300"))

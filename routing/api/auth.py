@@ -12,9 +12,9 @@ from django.middleware.csrf import CsrfViewMiddleware
 
 from routing.api.errors import NotAuthenticated, PayloadTooLarge, PermissionDenied
 from routing.errors import ValidationError
-from routing.models import ApiKey
 from routing.publishers import Publisher
 from routing.services.apikeys import apikey_authenticate
+from routing.services.caller_cache import CallerGrant
 
 KEY_HEADERS_HINT = "send an API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'"
 
@@ -25,7 +25,7 @@ class Caller:
 
     label: str
     publisher: Publisher
-    api_key: ApiKey | None = None
+    api_key: CallerGrant | None = None
     user: AbstractBaseUser | None = None
     bus_names: frozenset[str] | None = None
     # The sources it may publish (None: any source not reserved; see routing.sources).
@@ -73,10 +73,9 @@ def authenticate(request: HttpRequest) -> Caller:
                 "The API key is not valid or has been revoked.",
                 field="X-Api-Key" if "X-Api-Key" in request.headers else "Authorization",
             )
-        names = frozenset(bus.name for bus in key.buses.all())
-        return Caller(label=f"api-key:{key.name}", api_key=key, bus_names=names or None,
+        return Caller(label=f"api-key:{key.name}", api_key=key, bus_names=key.bus_names,
                       publisher=Publisher.api_key(key_id=key.pk, name=key.name),
-                      sources=tuple(key.sources) or None)
+                      sources=key.sources)
     user = request.user
     if not user.is_authenticated:
         raise NotAuthenticated(

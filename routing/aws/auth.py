@@ -12,13 +12,13 @@ from django.utils import timezone
 from routing.aws import sigv4
 from routing.aws.credentials import (
     CredentialUnreadable,
-    awscredential_find,
-    awscredential_touch,
-    decrypt_secret,
+    awscredential_record_use,
+    awscredential_verifier,
 )
 from routing.aws.errors import AccessDenied, InternalFailure
-from routing.models import AwsCredential, region
+from routing.models import region
 from routing.publishers import Publisher
+from routing.services.caller_cache import CachedCaller
 
 logger = logging.getLogger(__name__)
 
@@ -53,33 +53,32 @@ def authenticate(request: sigv4.HttpRequest, *, service: str = SERVICE,
     """Verifies the request's signature against the issued credentials; raises the error AWS
     would for an unsigned, malformed, unknown, expired or wrongly signed request. `service` is
     the signing name (`events`, or `scheduler` for the Scheduler API)."""
-    found: dict[str, AwsCredential] = {}
+    found: dict[str, CachedCaller[str]] = {}
 
     def secret_for(access_key_id: str) -> str | None:
-        credential = awscredential_find(access_key_id)
-        if credential is None:
-            return None
         try:
-            secret = decrypt_secret(credential.secret_access_key_encrypted)
+            entry = awscredential_verifier(access_key_id)
         except CredentialUnreadable as error:
-            logger.error("AWS credential %s: %s", credential.name, error)
+            logger.error("%s", error)
             raise InternalFailure(
                 "The server cannot read this credential; its operator will find why in the "
                 "server log."
             ) from None
-        found[access_key_id] = credential
-        return secret
+        if entry is None:
+            return None
+        found[access_key_id] = entry
+        return entry.secret
 
     authorization = sigv4.verify(request, secret_for=secret_for, region=region(),
                                  service=service, now=timezone.now(),
                                  required_signed_headers=required_signed_headers)
-    credential = found[authorization.access_key_id]
-    awscredential_touch(credential)
-    names = frozenset(bus.name for bus in credential.buses.all())
+    entry = found[authorization.access_key_id]
+    awscredential_record_use(entry)
+    grant = entry.grant
     return AwsCaller(
-        label=f"aws-credential:{credential.name}", bus_names=names or None,
-        publisher=Publisher.aws_credential(credential_id=credential.pk, name=credential.name),
-        sources=tuple(credential.sources) or None,
+        label=f"aws-credential:{grant.name}", bus_names=grant.bus_names,
+        publisher=Publisher.aws_credential(credential_id=grant.pk, name=grant.name),
+        sources=grant.sources,
     )
 
 

@@ -26,10 +26,12 @@ from django.utils.crypto import salted_hmac
 
 from routing.errors import AlreadyExists
 from routing.models import AwsCredential
+from routing.services.caller_cache import AWS_CREDENTIALS, CachedCaller, grant_of
 from routing.services.callers import (
     buses_named,
     caller_name_check,
     caller_record_use,
+    caller_record_use_of,
     caller_revoke,
     source_patterns_checked,
 )
@@ -137,6 +139,30 @@ def awscredential_find(access_key_id: str) -> AwsCredential | None:
             .filter(access_key_id=access_key_id, revoked_at__isnull=True).first())
 
 
+def awscredential_verifier(access_key_id: str) -> CachedCaller[str] | None:
+    """The grant and decrypted secret of the live credential with this access key id, from this
+    process's cache when it was looked up within the cache's time-to-live (no query, no
+    decryption); None if there is none. Raises CredentialUnreadable naming the credential."""
+    entry = AWS_CREDENTIALS.get(access_key_id)
+    if entry is not None:
+        return entry
+    credential = awscredential_find(access_key_id)
+    if credential is None:
+        return None
+    try:
+        secret = decrypt_secret(credential.secret_access_key_encrypted)
+    except CredentialUnreadable as error:
+        raise CredentialUnreadable(f"AWS credential {credential.name}: {error}") from None
+    return AWS_CREDENTIALS.put(access_key_id, grant=grant_of(credential), secret=secret,
+                               last_used_at=credential.last_used_at)
+
+
 def awscredential_touch(credential: AwsCredential) -> None:
     """Records a successful use, at most once a minute."""
     caller_record_use(credential)
+
+
+def awscredential_record_use(entry: CachedCaller[str]) -> None:
+    """Records a successful use of a verified credential, at most once a minute."""
+    entry.last_used_at = caller_record_use_of(AwsCredential, pk=entry.grant.pk,
+                                              last_used_at=entry.last_used_at)

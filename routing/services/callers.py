@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.db import models
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from routing.errors import NotFound, ValidationError
 from routing.models import ApiKey, AwsCredential, EventBus
+from routing.services.caller_cache import forget_callers
 from routing.sources import reserved_overlap, source_pattern_check
 
 # last_used_at is a hint for operators, not an audit log: one write a minute per caller is
@@ -80,7 +81,10 @@ def source_patterns_checked(patterns: Iterable[str]) -> list[str]:
 
 
 def caller_revoke(model: type[Caller], *, name: str, what: str) -> Caller:
-    """Refuses the caller from now on. Revoking a revoked caller changes nothing."""
+    """Refuses the caller from now on. Revoking a revoked caller changes nothing.
+
+    This process forgets its verified callers at once; the others within their cache's
+    time-to-live (routing.services.caller_cache)."""
     caller = model.objects.filter(name=name).first()
     if caller is None:
         raise NotFound(f"{what} {name} does not exist.", field="Name")
@@ -88,18 +92,26 @@ def caller_revoke(model: type[Caller], *, name: str, what: str) -> Caller:
         model.objects.filter(pk=caller.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        forget_callers()
         caller.refresh_from_db(fields=["revoked_at"])
     return caller
 
 
-def caller_record_use(caller: models.Model) -> None:
-    """Records a successful use, at most once a minute per caller."""
+def caller_record_use_of(model: type[models.Model], *, pk: int,
+                         last_used_at: datetime | None) -> datetime | None:
+    """Records a successful use of the caller `pk`, unless `last_used_at` (its last recorded
+    use, as the caller knows it) is less than a minute old; returns the last recorded use."""
     now = timezone.now()
-    last_used = caller.last_used_at  # type: ignore[attr-defined]
-    if last_used is not None and now - last_used < LAST_USED_WRITE_INTERVAL:
-        return
+    if last_used_at is not None and now - last_used_at < LAST_USED_WRITE_INTERVAL:
+        return last_used_at
     # Conditional, so concurrent requests with one caller write once, not once each.
-    type(caller).objects.filter(pk=caller.pk).filter(  # type: ignore[attr-defined]
+    model._default_manager.filter(pk=pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_WRITE_INTERVAL)
     ).update(last_used_at=now)
-    caller.last_used_at = now  # type: ignore[attr-defined]
+    return now
+
+
+def caller_record_use(caller: ApiKey | AwsCredential) -> None:
+    """Records a successful use of a caller's row, at most once a minute."""
+    caller.last_used_at = caller_record_use_of(type(caller), pk=caller.pk,
+                                               last_used_at=caller.last_used_at)

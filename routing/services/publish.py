@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -19,6 +19,8 @@ from routing import dispatch
 from routing.errors import NotFound, ValidationError
 from routing.models import DEFAULT_BUS_NAME, Event, EventBus, PendingRoute
 from routing.publishers import Publisher
+from routing.services.bus_cache import buses_by_name, forget_buses
+from routing.services.event_rows import events_insert_with_outbox
 from routing.services.quotas import put_events_throttle
 from routing.sources import source_refusal
 
@@ -234,12 +236,6 @@ def entry_from_put_events(raw: Any) -> EventEntry:
     )
 
 
-def _buses_by_name(names: Iterable[str]) -> dict[str, EventBus]:
-    # A name holding NUL names no bus (and PostgreSQL refuses it even in a query).
-    wanted = {name for name in names if "\x00" not in name}
-    return {bus.name: bus for bus in EventBus.objects.filter(name__in=wanted)}
-
-
 def events_store(
     *,
     entries: Sequence[EventEntry],
@@ -255,7 +251,7 @@ def events_store(
     Every bus must exist (see `put_events` for per-entry failures); `buses` spares the lookup
     when the caller has just made it."""
     if buses is None:
-        buses = _buses_by_name(entry.bus_name for entry in entries)
+        buses = buses_by_name((entry.bus_name for entry in entries), remembered=False)
     now = timezone.now()
     events = []
     for entry in entries:
@@ -280,15 +276,13 @@ def events_store(
                 publisher_ref=publisher.reference[:200],
             )
         )
-    with transaction.atomic():
+    if not route:
         Event.objects.bulk_create(events)
-        if not route:
-            return events
-        PendingRoute.objects.bulk_create(
-            [PendingRoute(event=event, created_at=now, enqueued_at=now, enqueue_count=1)
-             for event in events]
-        )
-        dispatch.route_events_on_commit([str(event.id) for event in events])
+        return events
+    routes = [PendingRoute(event=event, created_at=now, enqueued_at=now, enqueue_count=1)
+              for event in events]
+    events_insert_with_outbox(events, routes)
+    dispatch.route_events_on_commit([str(event.id) for event in events])
     return events
 
 
@@ -316,6 +310,31 @@ def put_events(
         )
     if sum(entry_size(raw) for raw in raw_entries) > MAX_REQUEST_BYTES:
         raise ValidationError(TOTAL_SIZE_MESSAGE, field="Entries")
+    checks = _EntryChecks(publisher=publisher, allowed_bus_names=allowed_bus_names,
+                          allowed_sources=allowed_sources)
+    # Remembered buses save a query per request; inside a caller's transaction a failed write
+    # could not be retried, so there every bus is looked up.
+    if transaction.get_connection(router.db_for_write(Event)).in_atomic_block:
+        return _put_events(raw_entries, checks, remembered=False)
+    try:
+        return _put_events(raw_entries, checks, remembered=True)
+    except IntegrityError:
+        # A remembered bus was deleted meanwhile (by another process): its events' foreign
+        # key refused the write, which left nothing behind. Answer from a fresh lookup.
+        forget_buses()
+        return _put_events(raw_entries, checks, remembered=False)
+
+
+@dataclass(frozen=True)
+class _EntryChecks:
+    publisher: Publisher
+    allowed_bus_names: set[str] | None
+    allowed_sources: Sequence[str] | None
+
+
+def _put_events(raw_entries: list[Any], checks: _EntryChecks, *,
+                remembered: bool) -> PutEventsResult:
+    publisher = checks.publisher
     results: list[dict[str, str] | None] = [None] * len(raw_entries)
     accepted: list[tuple[int, EventEntry]] = []
     parsed: list[tuple[int, EventEntry]] = []
@@ -324,12 +343,13 @@ def put_events(
             parsed.append((position, entry_from_put_events(raw)))
         except EntryError as error:
             results[position] = {"ErrorCode": error.code, "ErrorMessage": error.message}
-    buses = _buses_by_name(entry.bus_name for _, entry in parsed)
+    buses = buses_by_name((entry.bus_name for _, entry in parsed), remembered=remembered)
     if publisher.is_credential:
         put_events_throttle(publisher=publisher,
                             bus_names={entry.bus_name for _, entry in parsed} & buses.keys())
     for position, entry in parsed:
-        refusal = source_refusal(entry.source, publisher=publisher, allowed=allowed_sources)
+        refusal = source_refusal(entry.source, publisher=publisher,
+                                 allowed=checks.allowed_sources)
         if refusal is not None:
             results[position] = {"ErrorCode": "NotAuthorizedForSourceException",
                                  "ErrorMessage": refusal}
@@ -338,7 +358,8 @@ def put_events(
                 "ErrorCode": "ResourceNotFoundException",
                 "ErrorMessage": f"Event bus {entry.bus_name} does not exist.",
             }
-        elif allowed_bus_names is not None and entry.bus_name not in allowed_bus_names:
+        elif (checks.allowed_bus_names is not None
+              and entry.bus_name not in checks.allowed_bus_names):
             results[position] = {
                 "ErrorCode": "AccessDeniedException",
                 "ErrorMessage": f"This caller may not publish to event bus {entry.bus_name}.",
