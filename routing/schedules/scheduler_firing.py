@@ -30,14 +30,8 @@ from routing.models import DEFAULT_BUS_NAME, Delivery, Event, PendingRoute, Rule
 from routing.publishers import Publisher
 from routing.schedules.expressions import InvalidScheduleExpression
 from routing.schedules.models import Schedule, ScheduleFiring, ScheduleState
-from routing.schedules.scheduler import (
-    CARRIER_TARGET_ID,
-    ScheduleTarget,
-    firing_input,
-    next_due_of,
-    schedule_complete,
-    timing_of,
-)
+from routing.schedules.scheduler import next_due_of, schedule_complete, timing_of
+from routing.schedules.targets import CARRIER_TARGET_ID, ScheduleTarget, firing_input
 from routing.schedules.timing import DueTick
 from routing.services.publish import EventEntry, events_store
 

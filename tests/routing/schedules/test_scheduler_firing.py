@@ -19,15 +19,9 @@ from routing.errors import NotFound
 from routing.models import Delivery, Event, EventBus, PendingRoute, Rule
 from routing.publishers import Publisher
 from routing.schedules.models import Schedule, ScheduleFiring
-from routing.schedules.scheduler import (
-    Creator,
-    ScheduleSpec,
-    ScheduleTarget,
-    schedule_create,
-    schedule_get,
-    schedule_update,
-)
+from routing.schedules.scheduler import ScheduleSpec, schedule_create, schedule_get, schedule_update
 from routing.schedules.scheduler_firing import due_firings, firing_fire, scheduler_schedules_fire
+from routing.schedules.targets import Creator, ScheduleTarget
 from routing.selectors.traces import event_trace
 from routing.services import Actor, bus_create, bus_ensure_default
 from routing.services.delivery import deliveries_attempt
