@@ -115,7 +115,10 @@ def firing_fire(schedule_id: int, tick: DueTick, *, now: datetime | None = None)
     """Claims and fires one tick; False when another firer has it (or the schedule stopped)."""
     now = now or timezone.now()
     with transaction.atomic():
-        schedule = (Schedule.objects.select_related("group", "carrier_rule")
+        # Locked, as UpdateSchedule locks it: a change cannot slip between this firing's read
+        # of the schedule and its write of the next due time.
+        schedule = (Schedule.objects.select_for_update(of=("self",))
+                    .select_related("group", "carrier_rule")
                     .filter(pk=schedule_id, deleted_at__isnull=True, state=ScheduleState.ENABLED)
                     .first())
         if schedule is None:
