@@ -20,7 +20,7 @@ from django.utils import timezone
 from routing.errors import NotFound, RoutingError, ValidationError
 from routing.models import Rule, TargetKind
 from routing.schedules.carrier import SCHEDULER_MANAGER, carrier_put, carrier_retire
-from routing.schedules.expressions import InvalidScheduleExpression, parse_expression, zone
+from routing.schedules.expressions import At, InvalidScheduleExpression, parse_expression, zone
 from routing.schedules.models import (
     DEFAULT_GROUP_NAME,
     AfterCompletion,
@@ -190,7 +190,10 @@ def schedules_reachable(actor: Actor) -> QuerySet[Schedule]:
     return schedules_live().filter(_reachable(actor))
 
 
-def _check_expression(spec: ScheduleSpec, now: datetime) -> None:
+def _check_expression(spec: ScheduleSpec, now: datetime,
+                      before: ScheduleSpec | None = None) -> None:
+    """AWS's checks of the timing. Those against the clock (a past at(), StartDate, EndDate)
+    apply to what an update changes, so resending a schedule as it was stays possible."""
     try:
         zone(spec.timezone)
     except ValueError:
@@ -198,15 +201,22 @@ def _check_expression(spec: ScheduleSpec, now: datetime) -> None:
                               "such as Europe/Berlin.",
                               field="ScheduleExpressionTimezone") from None
     try:
-        parse_expression(spec.expression, allow_at=True)
+        parsed = parse_expression(spec.expression, allow_at=True)
     except InvalidScheduleExpression as error:
         raise ValidationError(f"Invalid Schedule Expression {spec.expression[:256]}: "
                               f"{error.reason}.", field="ScheduleExpression") from None
-    if spec.start_date is not None and spec.start_date < now - START_DATE_GRACE:
+    changed_at = before is None or (before.expression, before.timezone) != (
+        spec.expression, spec.timezone)
+    if isinstance(parsed, At) and changed_at and \
+            parsed.when.replace(tzinfo=zone(spec.timezone)) <= now:
+        raise ValidationError(f"Invalid Schedule Expression {spec.expression}: its time is "
+                              f"already past in {spec.timezone}.", field="ScheduleExpression")
+    if (spec.start_date is not None and spec.start_date < now - START_DATE_GRACE
+            and (before is None or before.start_date != spec.start_date)):
         raise ValidationError("The StartDate you specify cannot be earlier than 5 minutes ago.",
                               field="StartDate")
     if spec.end_date is not None:
-        if spec.end_date <= now:
+        if spec.end_date <= now and (before is None or before.end_date != spec.end_date):
             raise ValidationError("The EndDate you specify cannot be earlier than the current "
                                   "time.", field="EndDate")
         if spec.start_date is not None and spec.end_date <= spec.start_date:
@@ -301,7 +311,6 @@ def schedule_update(*, spec: ScheduleSpec, creator: Creator) -> Schedule:
     of timing, or enabling again, restarts the schedule: the ticks it missed do not back-fill."""
     now = timezone.now()
     _check_options(spec)
-    _check_expression(spec, now)
     target_check(spec.target, creator)
     with transaction.atomic():
         group = group_get(spec.group_name)
@@ -316,6 +325,7 @@ def schedule_update(*, spec: ScheduleSpec, creator: Creator) -> Schedule:
             timezone=schedule.timezone, start_date=schedule.start_date,
             end_date=schedule.end_date, flexible_mode=schedule.flexible_mode,
             window_minutes=schedule.flexible_window_minutes)
+        _check_expression(spec, now, before)
         re_enabled = (schedule.state == ScheduleState.DISABLED
                       and spec.state == ScheduleState.ENABLED)
         if re_enabled or before.timing_fields() != spec.timing_fields():
