@@ -51,14 +51,9 @@ def main() -> None:
 
         from routing.publishers import Publisher
         from routing.schedules.models import Schedule, ScheduleState
-        from routing.schedules.scheduler import (
-            Creator,
-            ScheduleSpec,
-            ScheduleTarget,
-            schedule_create,
-            timing_of,
-        )
+        from routing.schedules.scheduler import ScheduleSpec, schedule_create, timing_of
         from routing.schedules.scheduler_firing import due_firings
+        from routing.schedules.targets import Creator, ScheduleTarget
         from routing.services import Actor, bus_create, bus_ensure_default
 
         call_command("migrate", verbosity=0)

@@ -246,11 +246,23 @@ def _instant(wall: datetime, tz: ZoneInfo) -> datetime | None:
     return instant
 
 
+_DST_MARGIN = timedelta(hours=3)
+
+
+def _margin(moment: datetime, tz: ZoneInfo) -> timedelta:
+    """How far before (or after) `moment` a walk of wall-clock times must start to see a DST
+    change near it: three hours when the zone's offset changes within three hours of it, else
+    none (a walk of an every-minute cron would otherwise step 180 times for nothing)."""
+    offsets = {(moment + delta).astimezone(tz).utcoffset()
+               for delta in (-_DST_MARGIN, timedelta(0), _DST_MARGIN)}
+    return _DST_MARGIN if len(offsets) > 1 else timedelta(0)
+
+
 def _cron_times(cron: Cron, after: datetime, tz: ZoneInfo) -> Iterator[datetime]:
     # Walk wall-clock times in the zone, so that DST gaps and repeats are seen as such.
     if cron.croniter_text is None:
         return
-    wall_after = after.astimezone(tz).replace(tzinfo=None) - timedelta(hours=3)
+    wall_after = after.astimezone(tz).replace(tzinfo=None) - _margin(after, tz)
     iterator = croniter(cron.croniter_text, wall_after, max_years_between_matches=_YEARS_AHEAD)
     while True:
         try:
@@ -350,7 +362,9 @@ def latest_fire_time(
 def _latest_cron_before(cron: Cron, until: datetime, tz: ZoneInfo) -> datetime | None:
     if cron.croniter_text is None:
         return None
-    wall_until = until.astimezone(tz).replace(tzinfo=None) + timedelta(hours=3)
+    # A minute past `until`: get_prev is strict, and a tick at `until` itself counts.
+    wall_until = until.astimezone(tz).replace(tzinfo=None) + _margin(until, tz) \
+        + timedelta(minutes=1)
     iterator = croniter(cron.croniter_text, wall_until, max_years_between_matches=_YEARS_AHEAD)
     for _ in range(1000):
         try:

@@ -30,14 +30,8 @@ from routing.models import DEFAULT_BUS_NAME, Delivery, Event, PendingRoute, Rule
 from routing.publishers import Publisher
 from routing.schedules.expressions import InvalidScheduleExpression
 from routing.schedules.models import Schedule, ScheduleFiring, ScheduleState
-from routing.schedules.scheduler import (
-    CARRIER_TARGET_ID,
-    ScheduleTarget,
-    firing_input,
-    next_due_of,
-    schedule_complete,
-    timing_of,
-)
+from routing.schedules.scheduler import next_due_of, schedule_complete, timing_of
+from routing.schedules.targets import CARRIER_TARGET_ID, ScheduleTarget, firing_input
 from routing.schedules.timing import DueTick
 from routing.services.publish import EventEntry, events_store
 
@@ -121,7 +115,10 @@ def firing_fire(schedule_id: int, tick: DueTick, *, now: datetime | None = None)
     """Claims and fires one tick; False when another firer has it (or the schedule stopped)."""
     now = now or timezone.now()
     with transaction.atomic():
-        schedule = (Schedule.objects.select_related("group", "carrier_rule")
+        # Locked, as UpdateSchedule locks it: a change cannot slip between this firing's read
+        # of the schedule and its write of the next due time.
+        schedule = (Schedule.objects.select_for_update(of=("self",))
+                    .select_related("group", "carrier_rule")
                     .filter(pk=schedule_id, deleted_at__isnull=True, state=ScheduleState.ENABLED)
                     .first())
         if schedule is None:

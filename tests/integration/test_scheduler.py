@@ -89,7 +89,8 @@ def test_schedules_fire_once_per_tick_under_two_beats_and_a_killed_worker(
         second.stop()
 
     assert len(hook_ticks) >= before_kill + 4 >= 7
-    assert len(bus_ticks) >= 7
+    # Created just after the webhook schedule and disabled with it: a tick or two fewer, or more.
+    assert len(bus_ticks) >= len(hook_ticks) - 2 >= 5
     assert_consecutive(hook_ticks)
     assert_consecutive(bus_ticks)
     hook = Schedule.objects.get(name="hook")

@@ -11,8 +11,9 @@ from django.urls import reverse
 from routing.models import EventBus
 from routing.publishers import Publisher
 from routing.schedules.models import Schedule, ScheduleGroup
-from routing.schedules.scheduler import Creator, ScheduleSpec, ScheduleTarget, schedule_create
+from routing.schedules.scheduler import ScheduleSpec, schedule_create
 from routing.schedules.scheduler_firing import scheduler_schedules_fire
+from routing.schedules.targets import Creator, ScheduleTarget
 from routing.services import Actor
 
 

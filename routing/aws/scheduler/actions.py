@@ -20,7 +20,6 @@ from routing.schedules.models import (
     ScheduleState,
 )
 from routing.schedules.scheduler import (
-    Creator,
     ScheduleSpec,
     group_create,
     group_delete,
@@ -31,6 +30,7 @@ from routing.schedules.scheduler import (
     schedule_update,
 )
 from routing.schedules.selectors import groups_page, schedules_page
+from routing.schedules.targets import Creator
 from routing.services.rules import Actor
 
 Output = dict[str, Any]

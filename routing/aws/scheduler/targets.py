@@ -7,7 +7,7 @@ from __future__ import annotations
 from routing.aws.arns import DEAD_LETTER_ARN, target_from_arn
 from routing.aws.params import Params
 from routing.errors import ValidationError
-from routing.schedules.scheduler import ScheduleTarget
+from routing.schedules.targets import ScheduleTarget
 
 DEFAULT_MAX_RETRY_ATTEMPTS = 185
 DEFAULT_MAX_EVENT_AGE_SECONDS = 86400

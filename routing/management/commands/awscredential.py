@@ -85,6 +85,9 @@ class Command(CallerCommand):
         self.stdout.write("From the AWS CLI:\n")
         self.stdout.write(cli_line(key_id, secret, endpoint=endpoint, bus=bus,
                                    source=source) + "\n")
+        self.stdout.write("The same pair signs EventBridge Scheduler requests: "
+                          f'boto3.client("scheduler", endpoint_url='
+                          f'"{endpoint.removesuffix("/events")}/scheduler", ...).')
         self.stdout.write("More in docs/aws-compat.md.")
 
     def _list(self, **options: Any) -> None:

@@ -161,6 +161,8 @@ def test_command_create_prints_the_pair_once_with_a_snippet_and_a_cli_line(
     assert "boto3.client(" in output
     assert f'aws_secret_access_key="{secret}"' in output
     assert "aws events put-events --endpoint-url http://localhost:" in output
+    assert re.search(r'boto3\.client\("scheduler", endpoint_url="http://localhost:\d+/aws/scheduler"',
+                     output)
     assert [bus.name for bus in credential.buses.all()] == ["payments"]
 
     quiet = _run("create", "ci", "--quiet").strip()

@@ -224,6 +224,7 @@ def test_errors_are_the_models(scheduler: Any, recorder: Recorder) -> None:
         {"ScheduleExpression": "rate(1 minutes)"},
         {"ScheduleExpression": "cron(0 8 * * * *)"},
         {"ScheduleExpression": "at(2030-02-30T08:00:00)"},
+        {"ScheduleExpression": "at(2020-01-01T08:00:00)"},  # already past
         {"ScheduleExpressionTimezone": "Mars/Olympus"},
         {"FlexibleTimeWindow": {"Mode": "FLEXIBLE"}},
         {"FlexibleTimeWindow": {"Mode": "OFF", "MaximumWindowInMinutes": 5}},

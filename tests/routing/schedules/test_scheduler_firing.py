@@ -15,19 +15,13 @@ import pytest
 import time_machine
 from django.db import connection
 
-from routing.errors import NotFound
+from routing.errors import NotFound, ValidationError
 from routing.models import Delivery, Event, EventBus, PendingRoute, Rule
 from routing.publishers import Publisher
 from routing.schedules.models import Schedule, ScheduleFiring
-from routing.schedules.scheduler import (
-    Creator,
-    ScheduleSpec,
-    ScheduleTarget,
-    schedule_create,
-    schedule_get,
-    schedule_update,
-)
+from routing.schedules.scheduler import ScheduleSpec, schedule_create, schedule_get, schedule_update
 from routing.schedules.scheduler_firing import due_firings, firing_fire, scheduler_schedules_fire
+from routing.schedules.targets import Creator, ScheduleTarget
 from routing.selectors.traces import event_trace
 from routing.services import Actor, bus_create, bus_ensure_default
 from routing.services.delivery import deliveries_attempt
@@ -143,6 +137,13 @@ def test_a_one_time_schedule_with_none_stays_and_fires_no_more(
     clock.shift(timedelta(days=400))
     assert scheduler_schedules_fire().fired == 0
     assert schedule_get(name="tick", group_name=None, actor=STAFF.actor).deleted_at is None
+    # Sent back as it was, with a new description: its past at() is no reason to refuse.
+    schedule_update(spec=ScheduleSpec(name="tick", expression="at(2027-03-26T13:00:00)",
+                                      target=HANDLER, description="done"), creator=STAFF)
+    with pytest.raises(ValidationError, match="already past"):
+        schedule_update(spec=ScheduleSpec(name="tick", expression="at(2027-03-26T14:00:00)",
+                                          target=HANDLER), creator=STAFF)
+    assert scheduler_schedules_fire().fired == 0
 
 
 def test_a_rate_starts_at_once_and_stays_between_start_and_end_dates(
