@@ -135,7 +135,10 @@ ROUTING_RETRY_BASE_SECONDS = float(env_str("ROUTING_RETRY_BASE_SECONDS", "1.0"))
 ROUTING_RETRY_MAX_SECONDS = float(env_str("ROUTING_RETRY_MAX_SECONDS", "300"))
 # A queue message older than this whose work is still undone is presumed lost and re-sent.
 ROUTING_SWEEP_GRACE_SECONDS = float(env_str("ROUTING_SWEEP_GRACE_SECONDS", "30"))
-# An attempt still running after this long is presumed lost with its worker, and retried.
+# A claim's lease: twice a webhook's time-out, at least this; renewed while its attempt runs,
+# so a claim whose worker died is taken back within one lease (routing/services/leases.py).
+ROUTING_LEASE_MIN_SECONDS = float(env_str("ROUTING_LEASE_MIN_SECONDS", "10"))
+# A claim recorded without a lease (before leases were per delivery) lapses after this long.
 # It must exceed the longest task (CELERY_TASK_TIME_LIMIT): see routing/checks.py.
 ROUTING_RUNNING_LEASE_SECONDS = float(env_str("ROUTING_RUNNING_LEASE_SECONDS", "120"))
 # Webhooks to loopback / private / link-local addresses are refused unless this is on.
