@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 from .env import (
     BASE_DIR,
@@ -127,6 +128,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The main queue, and retries on their own (routing.dispatch.RETRY_QUEUE): the Procfile gives each
+# a worker, so a backlog never holds a retry past its time. A worker started without --queues
+# consumes both; purging purges both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("retries", routing_key="retries"),
+)
 
 # The event bus (routing app).
 ROUTING_REGION = env_str("ROUTING_REGION", "us-east-1")
