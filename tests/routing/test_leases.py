@@ -142,14 +142,14 @@ def test_a_long_attempt_renews_its_lease_so_the_sweeper_leaves_it_alone(
     from routing.services import bus_ensure_default
 
     bus_ensure_default()
-    settings.ROUTING_LEASE_MIN_SECONDS = 1.0  # renewed every third of a second
+    settings.ROUTING_LEASE_MIN_SECONDS = 1.5  # renewed every half second
     [delivery_id] = deliveries(actor, 1)
     leases: list[datetime | None] = []
     taken_back: list[int] = []
 
     def run_long(_: str) -> None:
-        for _ in range(10):  # 2.5 s: more than twice the lease
-            time.sleep(0.25)
+        for _ in range(12):  # 3.6 s: more than twice the lease
+            time.sleep(0.3)
             leases.append(row(delivery_id).lease_expires_at)
         taken_back.append(sweep().lost_attempts_recovered)
 
@@ -157,7 +157,7 @@ def test_a_long_attempt_renews_its_lease_so_the_sweeper_leaves_it_alone(
     assert deliveries_attempt([delivery_id])[0].status == DeliveryStatus.SUCCEEDED
     assert taken_back == [0]
     assert all(lease is not None for lease in leases)
-    assert len(set(leases)) >= 4, f"the lease was not renewed: {leases}"
+    assert len(set(leases)) >= 3, f"the lease was not renewed: {leases}"
     assert [a.outcome for a in row(delivery_id).attempts.all()] == [AttemptOutcome.SUCCEEDED]
     assert handler.calls == [delivery_id]
 
