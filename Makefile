@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test bench lint typecheck install clean
+.PHONY: run test bench soak lint typecheck install clean
 
 run: $(INSTALLED)  ## migrate, load demo data, start web + worker + beat (+ embedded Redis)
 	$(BIN)/python -m coffeeshop.run
@@ -19,6 +19,9 @@ bench: $(INSTALLED)  ## performance figures with in-run baselines
 	$(BIN)/python -m benchmarks.explorer
 	$(BIN)/python -m benchmarks.quotas
 	$(BIN)/python -m benchmarks.scheduler
+
+soak: $(INSTALLED)  ## faults under a stream of events, own PostgreSQL + Redis (about 7 min, at most 10)
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -9,10 +9,11 @@ from django.core.checks import CheckMessage, Error
 
 
 def claim_lease_outlasts_task_time_limit(**kwargs: Any) -> list[CheckMessage]:
-    """The sweeper takes back a claim older than ROUTING_RUNNING_LEASE_SECONDS and sends the
-    delivery again. A task that may run longer than the lease can still be sending when that
-    happens: the receiver gets it twice. So the lease must exceed every claiming task's hard
-    time limit, and those tasks must have one."""
+    """Each claim has a lease of its own, renewed while its attempt runs: a claiming task with
+    no hard time limit could hang and renew it for ever, so those tasks must have one. A claim
+    recorded without a lease (by an older release) is taken back after
+    ROUTING_RUNNING_LEASE_SECONDS, which must therefore exceed every claiming task's hard time
+    limit, or the sweeper could send again a delivery still being sent."""
     from routing import tasks
 
     lease = float(settings.ROUTING_RUNNING_LEASE_SECONDS)

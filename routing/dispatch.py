@@ -30,16 +30,21 @@ DELIVER_TASK = "routing.deliver"
 DELIVER_BATCH_TASK = "routing.deliver_batch"
 REPLAY_TASK = "routing.replay"
 AUTHORIZE_CONNECTION_TASK = "routing.authorize_connection"
+# Retries (and attempts the sweeper took back from a lost worker) travel on a queue of their own,
+# consumed by its own worker (the Procfile's `retries`), so a backlog on the main queue never
+# holds them past their time: the back-off schedule is kept whatever is queued ahead.
+RETRY_QUEUE = "retries"
 # Deliveries to fast target kinds that the sweeper re-sends travel in one message per this many
 # (webhooks, one message each: routing.targets.registry.ONE_MESSAGE_EACH).
 DELIVERY_BATCH = 25
 # Route messages waiting in the sender together become one message of at most this many events.
 ROUTE_BATCH = 50
 
-_Message = tuple[str, list[object], float | None]
+_Message = tuple[str, list[object], float | None, str | None]
 
 
-def _send(task_name: str, args: list[object], countdown: float | None = None) -> bool:
+def _send(task_name: str, args: list[object], countdown: float | None = None,
+          queue: str | None = None) -> bool:
     from coffeeshop.celery import app
 
     try:
@@ -47,8 +52,8 @@ def _send(task_name: str, args: list[object], countdown: float | None = None) ->
         # result channel for every message sent, which costs more than sending it.
         # No time limits in the message: Celery would stamp the *sender's* configured limits
         # into it, overriding the worker's own, which routing's lease check is computed from.
-        app.send_task(task_name, args=args, countdown=countdown, ignore_result=True,
-                      time_limit=None, soft_time_limit=None)
+        app.send_task(task_name, args=args, countdown=countdown, queue=queue,
+                      ignore_result=True, time_limit=None, soft_time_limit=None)
     except CANCELLATIONS:
         raise
     except Exception as exc:  # kombu raises several connection error types
@@ -123,13 +128,13 @@ class _Sender:
 
     @staticmethod
     def _send_merged(messages: list[_Message]) -> None:
-        route_ids = [event_id for name, args, _ in messages if name == ROUTE_TASK
+        route_ids = [event_id for name, args, _, _ in messages if name == ROUTE_TASK
                      for event_id in args[0]]  # type: ignore[attr-defined]
         if route_ids:
             _send(ROUTE_TASK, [route_ids])
-        for name, args, countdown in messages:
+        for name, args, countdown, queue_name in messages:
             if name != ROUTE_TASK:
-                _send(name, args, countdown)
+                _send(name, args, countdown, queue_name)
 
 
 _sender = _Sender()
@@ -144,12 +149,17 @@ def flush(timeout: float = 5.0) -> bool:
 def route_events_on_commit(event_ids: Sequence[str]) -> None:
     ids = [str(event_id) for event_id in event_ids]
     if ids:
-        transaction.on_commit(lambda: _sender.submit((ROUTE_TASK, [ids], None)))
+        transaction.on_commit(lambda: _sender.submit((ROUTE_TASK, [ids], None, None)))
 
 
-def deliver_on_commit(delivery_id: str, countdown: float | None = None) -> None:
+def deliver_on_commit(delivery_id: str) -> None:
+    transaction.on_commit(lambda: _sender.submit((DELIVER_TASK, [str(delivery_id)], None, None)))
+
+
+def retry_on_commit(delivery_id: str, countdown: float | None = None) -> None:
+    """A delivery attempted before, to be attempted again after `countdown` seconds."""
     transaction.on_commit(
-        lambda: _sender.submit((DELIVER_TASK, [str(delivery_id)], countdown))
+        lambda: _sender.submit((DELIVER_TASK, [str(delivery_id)], countdown, RETRY_QUEUE))
     )
 
 
@@ -161,7 +171,7 @@ def deliveries_on_commit(delivery_ids: Sequence[str]) -> None:
 
     def submit_each() -> None:
         for delivery_id in ids:
-            _sender.submit((DELIVER_TASK, [delivery_id], None))
+            _sender.submit((DELIVER_TASK, [delivery_id], None, None))
 
     transaction.on_commit(submit_each)
 
@@ -172,14 +182,15 @@ def delivery_batches_on_commit(delivery_ids: Sequence[str]) -> None:
 
     def submit_batches() -> None:
         for start in range(0, len(ids), DELIVERY_BATCH):
-            _sender.submit((DELIVER_BATCH_TASK, [ids[start:start + DELIVERY_BATCH]], None))
+            _sender.submit(
+                (DELIVER_BATCH_TASK, [ids[start:start + DELIVERY_BATCH]], None, None))
 
     if ids:
         transaction.on_commit(submit_batches)
 
 
-def send_deliver(delivery_id: str) -> bool:
-    return _send(DELIVER_TASK, [str(delivery_id)])
+def send_deliver(delivery_id: str, *, retry: bool = False) -> bool:
+    return _send(DELIVER_TASK, [str(delivery_id)], queue=RETRY_QUEUE if retry else None)
 
 
 def send_deliver_batch(delivery_ids: Sequence[str]) -> bool:
@@ -200,4 +211,4 @@ def authorize_connection_on_commit(connection_id: int) -> None:
     """An OAuth connection's first token. A lost message leaves it AUTHORIZING, and its first
     delivery fetches the token itself."""
     transaction.on_commit(
-        lambda: _sender.submit((AUTHORIZE_CONNECTION_TASK, [connection_id], None)))
+        lambda: _sender.submit((AUTHORIZE_CONNECTION_TASK, [connection_id], None, None)))

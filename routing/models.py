@@ -379,6 +379,8 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     # Set by the run that claimed it; only that run may record the attempt's outcome.
     claim_token = models.CharField(max_length=32, blank=True)
+    # A running claim not renewed by then lost its worker (routing/services/leases.py).
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     # When the current queue message for it was sent; the sweeper re-sends lost ones.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()

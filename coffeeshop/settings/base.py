@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 from .env import (
     BASE_DIR,
@@ -143,6 +144,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The main queue, and retries on their own (routing.dispatch.RETRY_QUEUE): the Procfile gives each
+# a worker, so a backlog never holds a retry past its time. A worker started without --queues
+# consumes both; purging purges both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("retries", routing_key="retries"),
+)
 
 # The event bus (routing app).
 ROUTING_REGION = env_str("ROUTING_REGION", "us-east-1")
@@ -154,7 +163,10 @@ ROUTING_RETRY_BASE_SECONDS = float(env_str("ROUTING_RETRY_BASE_SECONDS", "1.0"))
 ROUTING_RETRY_MAX_SECONDS = float(env_str("ROUTING_RETRY_MAX_SECONDS", "300"))
 # A queue message older than this whose work is still undone is presumed lost and re-sent.
 ROUTING_SWEEP_GRACE_SECONDS = float(env_str("ROUTING_SWEEP_GRACE_SECONDS", "30"))
-# An attempt still running after this long is presumed lost with its worker, and retried.
+# A claim's lease: twice a webhook's time-out, at least this; renewed while its attempt runs,
+# so a claim whose worker died is taken back within one lease (routing/services/leases.py).
+ROUTING_LEASE_MIN_SECONDS = float(env_str("ROUTING_LEASE_MIN_SECONDS", "10"))
+# A claim recorded without a lease (before leases were per delivery) lapses after this long.
 # It must exceed the longest task (CELERY_TASK_TIME_LIMIT): see routing/checks.py.
 ROUTING_RUNNING_LEASE_SECONDS = float(env_str("ROUTING_RUNNING_LEASE_SECONDS", "120"))
 # Webhooks to loopback / private / link-local addresses are refused unless this is on.

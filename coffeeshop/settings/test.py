@@ -17,6 +17,7 @@ if _embedded_redis is not None:
 
 from .base import *  # noqa: E402, F403
 from .base import DATABASES, VAR_DIR  # noqa: E402
+from .env import env_str  # noqa: E402
 
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -31,8 +32,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Test webhooks are local HTTP servers, and retries should come quickly.
 ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
-ROUTING_RETRY_BASE_SECONDS = 0.2
-ROUTING_RETRY_MAX_SECONDS = 2.0
+# (A worker a test starts may be given the production schedule through the environment.)
+ROUTING_RETRY_BASE_SECONDS = float(env_str("ROUTING_RETRY_BASE_SECONDS", "0.2"))
+ROUTING_RETRY_MAX_SECONDS = float(env_str("ROUTING_RETRY_MAX_SECONDS", "2.0"))
 
 # Mails are files that the tests and the /dev/mail/ page read, one folder per test session
 # (exported, so the servers and workers the tests start write to it too). Rate limits count per

@@ -116,9 +116,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     actions = ["redrive_dead_letters"]
     fields = ["id", "status", "event_link", "rule_target", "rule_revision_link",
-              "attempt_count", "next_attempt_at", "expires_at", "claimed_at", "enqueued_at",
-              "created_at", "finished_at", "last_error_code", "last_error", "exhausted_condition",
-              "redrive_count", "attempts_before_redrive"]
+              "attempt_count", "next_attempt_at", "expires_at", "claimed_at", "lease_expires_at",
+              "enqueued_at", "created_at", "finished_at", "last_error_code", "last_error",
+              "exhausted_condition", "redrive_count", "attempts_before_redrive"]
     readonly_fields = ["event_link", "rule_target", "rule_revision_link"]
     inlines = [DeliveryAttemptInline]
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ from routing.models import (
     ExhaustedCondition,
 )
 from routing.selectors.publishers import event_publisher
+from routing.services.leases import LEASES, lease_seconds
 from routing.services.rules import target_input_of
 from routing.targets.base import AttemptFailure, DeliveryContext, SendDeferred
 from routing.targets.registry import ONE_MESSAGE_EACH, send_to_target
@@ -66,28 +67,37 @@ def delivery_attempt(delivery_id: str) -> AttemptReport:
 
 
 def deliveries_attempt(delivery_ids: Sequence[str]) -> list[AttemptReport]:
-    """Claims the given deliveries that are pending and due (one conditional UPDATE marks them
-    with this run's claim token), then attempts them in the order given, recording each outcome
-    in its own transaction as soon as it is known. Deliveries another run holds, or that are not
-    due, are left alone.
+    """Attempts, in the order given, those of the deliveries that are pending and due. Each is
+    claimed (one conditional UPDATE marks it with this run's claim token and a lease sized to
+    its target) right before its attempt, and its outcome recorded in its own transaction as
+    soon as it is known. Deliveries another run holds, or that are not due, are left alone.
+
+    Claiming one at a time means a batch whose process dies holds at most the claim it was
+    attempting: the others are still pending, for the next message or the sweeper.
 
     Cut short (the soft time limit, a shutdown), it records the attempt in progress as failed
-    (to be retried), gives back the claims it had not started, so that they are claimable and
-    enqueued again at once, and re-raises: what it finished stays finished."""
+    (to be retried), enqueues again at once the deliveries it had not started, and re-raises:
+    what it finished stays finished."""
     ids = list(dict.fromkeys(str(delivery_id) for delivery_id in delivery_ids))
     token = uuid.uuid4().hex
-    claimed = _claim(ids, token)
-    untouched = deque(claimed[delivery_id] for delivery_id in ids if delivery_id in claimed)
+    candidates = _candidates(ids)
+    untouched = deque(candidates[delivery_id] for delivery_id in ids if delivery_id in candidates)
     reports: dict[str, AttemptReport] = {}
     in_flight: Delivery | None = None
     outcome: _Outcome | None = None
     started_at = timezone.now()
     try:
         while untouched:
+            delivery = untouched[0]
+            lease = lease_seconds(delivery.target)
+            if not _claim(delivery, token, lease):
+                untouched.popleft()
+                continue
             in_flight, outcome = untouched.popleft(), None
-            started_at = timezone.now()
-            outcome = _attempt(in_flight)
-            _record_outcome(outcome, token)
+            with LEASES.hold(str(in_flight.pk), token, lease):
+                started_at = timezone.now()
+                outcome = _attempt(in_flight)
+                _record_outcome(outcome, token)
             reports[outcome.report.delivery_id] = outcome.report
             in_flight = None
     except BaseException as cut:
@@ -104,19 +114,31 @@ def deliveries_attempt(delivery_ids: Sequence[str]) -> list[AttemptReport]:
     return [reports[delivery_id] for delivery_id in ids]
 
 
-def _claim(ids: Sequence[str], token: str) -> dict[str, Delivery]:
-    now = timezone.now()
+def _candidates(ids: Sequence[str]) -> dict[str, Delivery]:
     valid = [delivery_id for delivery_id in ids if _is_uuid(delivery_id)]
-    Delivery.objects.filter(
-        pk__in=valid, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=DeliveryStatus.RUNNING, claimed_at=now, claim_token=token,
-             attempt_count=F("attempt_count") + 1)
     return {
         str(delivery.pk): delivery
         for delivery in Delivery.objects.filter(
-            pk__in=valid, claim_token=token, status=DeliveryStatus.RUNNING
+            pk__in=valid, status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
         ).select_related("event", "event__bus", "target", "target__rule", "target__rule__bus")
     }
+
+
+def _claim(delivery: Delivery, token: str, lease: float) -> bool:
+    """Claims a delivery read a moment ago, if it is still as it was read: pending, due, and
+    attempted no more times since (another run's attempt makes this copy stale)."""
+    now = timezone.now()
+    claimed = Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
+        attempt_count=delivery.attempt_count,
+    ).update(status=DeliveryStatus.RUNNING, claimed_at=now, claim_token=token,
+             lease_expires_at=now + timedelta(seconds=lease),
+             attempt_count=delivery.attempt_count + 1)
+    if claimed:
+        delivery.status, delivery.claimed_at, delivery.claim_token = (
+            DeliveryStatus.RUNNING, now, token)
+        delivery.attempt_count += 1
+    return bool(claimed)
 
 
 def _is_uuid(value: str) -> bool:
@@ -198,6 +220,7 @@ def _deferred(delivery: Delivery, deferred: SendDeferred, started_at: datetime
     update: dict[str, object] = {
         "status": DeliveryStatus.PENDING, "next_attempt_at": due, "enqueued_at": now,
         "attempt_count": F("attempt_count") - 1, "claim_token": "", "claimed_at": None,
+        "lease_expires_at": None,
     }
     report = AttemptReport(str(delivery.pk), DeliveryStatus.PENDING, None, deferred.reason)
     return _Outcome(delivery, None, started_at, now, 0.0, None, update, deferred.seconds,
@@ -249,9 +272,27 @@ def _settlement(
     return update, delay
 
 
+# After a send, the recorded outcome is what keeps the receiver from getting it again: a write
+# that fails (a dropped connection, a database restarting) is tried again on a fresh connection,
+# after each of these pauses, before the claim is left to its lease (renewed meanwhile).
+OUTCOME_WRITE_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)
+
+
 def _record_outcome(outcome: _Outcome, token: str) -> None:
-    with transaction.atomic():
-        _write_outcome(outcome, token)
+    for pause in (*OUTCOME_WRITE_PAUSES, None):
+        try:
+            with transaction.atomic():
+                _write_outcome(outcome, token)
+        except (OperationalError, InterfaceError) as error:
+            if pause is None:
+                raise
+            logger.warning("could not record the outcome of delivery %s (%s); trying again in "
+                           "%g s", outcome.delivery.pk, error, pause)
+            if not connection.in_atomic_block:
+                connection.close()  # the next query opens a fresh one
+            time.sleep(pause)
+        else:
+            return
 
 
 def _write_outcome(outcome: _Outcome, token: str) -> None:
@@ -265,7 +306,8 @@ def _write_outcome(outcome: _Outcome, token: str) -> None:
     if not settled:
         return
     if not outcome.record_attempt:
-        dispatch.deliver_on_commit(str(delivery.pk), countdown=outcome.retry_in)
+        # Due at a set time, like a retry: its own queue keeps that time behind a backlog.
+        dispatch.retry_on_commit(str(delivery.pk), outcome.retry_in)
         return
     DeliveryAttempt.objects.create(
         delivery=delivery,
@@ -280,37 +322,35 @@ def _write_outcome(outcome: _Outcome, token: str) -> None:
         worker=WORKER_NAME,
     )
     if outcome.retry_in is not None:
-        dispatch.deliver_on_commit(str(delivery.pk), countdown=outcome.retry_in)
+        dispatch.retry_on_commit(str(delivery.pk), countdown=outcome.retry_in)
 
 
 def _give_back(*, token: str, cut: BaseException, in_flight: Delivery | None,
                outcome: _Outcome | None, started_at: datetime, untouched: list[Delivery]) -> None:
     """After a batch was cut short: the outcome it knew but had not recorded is recorded, the
-    attempt it was in is a failure to retry, and the claims it had not started are released and
-    enqueued again (their attempt count back as it was). The caller re-raises `cut`."""
+    attempt it was in is a failure to retry, and the deliveries it had not started (never
+    claimed) are enqueued again at once. The caller re-raises `cut`."""
     if outcome is None and in_flight is not None:
         code = "TimeLimitExceeded" if isinstance(cut, SoftTimeLimitExceeded) else "Interrupted"
         failure = AttemptFailure(code, f"The attempt was cut short ({type(cut).__name__}).")
         latency_ms = (timezone.now() - started_at).total_seconds() * 1000
         outcome = _outcome(in_flight, failure, started_at, latency_ms, None)
-    released = [str(delivery.pk) for delivery in untouched]
+    left = [str(delivery.pk) for delivery in untouched]
     try:
         with transaction.atomic():
             if outcome is not None:
                 _write_outcome(outcome, token)
-            if released:
-                Delivery.objects.filter(
-                    pk__in=released, claim_token=token, status=DeliveryStatus.RUNNING
-                ).update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None,
-                         attempt_count=F("attempt_count") - 1, enqueued_at=timezone.now())
+            if left:
+                Delivery.objects.filter(pk__in=left, status=DeliveryStatus.PENDING).update(
+                    enqueued_at=timezone.now())
                 deliveries_enqueue_on_commit(untouched)
     except Exception:
-        # The cut itself is re-raised by the caller; what is left claimed waits for the lease.
-        logger.exception("could not give back %d claimed deliveries after %s",
-                         len(released) + (in_flight is not None), type(cut).__name__)
-    if released or in_flight is not None:
+        # The cut itself is re-raised by the caller; the lease and the sweeper cover the rest.
+        logger.exception("could not give back %d deliveries after %s",
+                         len(left) + (in_flight is not None), type(cut).__name__)
+    if left or in_flight is not None:
         logger.warning("delivery batch cut short by %s: %d given back%s", type(cut).__name__,
-                       len(released), f", {in_flight.pk} to retry" if in_flight else "")
+                       len(left), f", {in_flight.pk} to retry" if in_flight else "")
 
 
 def deliveries_enqueue_on_commit(deliveries: Sequence[Delivery]) -> None:

@@ -1,11 +1,12 @@
 """The sweeper: the database says what is left to do, so lost queue messages and attempts lost
 with their worker are found there and sent again.
 
-- A delivery `running` for longer than ROUTING_RUNNING_LEASE_SECONDS lost its worker: its attempt
-  is recorded as lost, and it is pending and enqueued again (the lease outlasts every claiming
-  task's hard time limit: routing/checks.py).
+- A delivery `running` whose lease ran out lost its worker (a live one renews it:
+  routing/services/leases.py): its attempt is recorded as lost, and it is pending and enqueued
+  again at once, on the retry queue.
 - A delivery pending and due, whose last message is older than ROUTING_SWEEP_GRACE_SECONDS, is
-  enqueued again: webhooks one per message, the fast kinds in batches.
+  enqueued again: webhooks one per message, the fast kinds in batches; those attempted before
+  on the retry queue.
 - An outbox row left unrouted as long is routed again.
 """
 
@@ -36,17 +37,19 @@ def sweep(*, batch_size: int = 500) -> SweepReport:
     """Re-sends work whose queue message was lost, and recovers attempts lost with a worker."""
     now = timezone.now()
     grace = timedelta(seconds=settings.ROUTING_SWEEP_GRACE_SECONDS)
-    lease = timedelta(seconds=settings.ROUTING_RUNNING_LEASE_SECONDS)
+    unleased = timedelta(seconds=settings.ROUTING_RUNNING_LEASE_SECONDS)
 
     lost = 0
-    stuck = Delivery.objects.filter(status=DeliveryStatus.RUNNING,
-                                    claimed_at__lt=now - lease)
+    stuck = Delivery.objects.filter(status=DeliveryStatus.RUNNING).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, claimed_at__lt=now - unleased)
+    )
     for delivery in stuck[:batch_size]:
         with transaction.atomic():
             recovered = Delivery.objects.filter(
                 pk=delivery.pk, status=DeliveryStatus.RUNNING, claim_token=delivery.claim_token,
             ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=now,
-                     claim_token="")
+                     claim_token="", lease_expires_at=None)
             if recovered:
                 DeliveryAttempt.objects.create(
                     delivery=delivery, number=delivery.attempt_count,
@@ -55,20 +58,21 @@ def sweep(*, batch_size: int = 500) -> SweepReport:
                     error="The worker stopped before recording this attempt's outcome.",
                     latency_ms=0, worker=WORKER_NAME,
                 )
-                dispatch.deliver_on_commit(str(delivery.pk))
+                dispatch.retry_on_commit(str(delivery.pk))
                 lost += 1
 
     due = list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now - grace)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
-        .values_list("pk", "target__kind")[:batch_size]
+        .values_list("pk", "target__kind", "attempt_count")[:batch_size]
     )
     if due:
-        Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(enqueued_at=now)
-        for pk, kind in due:
-            if kind in ONE_MESSAGE_EACH:
-                dispatch.send_deliver(str(pk))
-        batched = [str(pk) for pk, kind in due if kind not in ONE_MESSAGE_EACH]
+        Delivery.objects.filter(pk__in=[pk for pk, _, _ in due]).update(enqueued_at=now)
+        for pk, kind, attempts in due:
+            if kind in ONE_MESSAGE_EACH or attempts:
+                dispatch.send_deliver(str(pk), retry=bool(attempts))
+        batched = [str(pk) for pk, kind, attempts in due
+                   if kind not in ONE_MESSAGE_EACH and not attempts]
         for start in range(0, len(batched), dispatch.DELIVERY_BATCH):
             dispatch.send_deliver_batch(batched[start:start + dispatch.DELIVERY_BATCH])
 

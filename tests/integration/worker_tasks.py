@@ -12,7 +12,8 @@ def worker_pid() -> int:
 
 @shared_task(name="tests.sleep")
 def sleep(seconds: float) -> None:
-    """Holds a worker slot, so that messages stay delivered but unacknowledged meanwhile."""
+    """A slow no-op: holds a worker slot (messages stay delivered but unacknowledged meanwhile),
+    or makes a backlog on the queue it is sent to."""
     import time
 
     time.sleep(seconds)

@@ -117,7 +117,8 @@ class CeleryWorker(ManagedProcess):
         self,
         *,
         concurrency: int = 2,
-        queues: str | None = None,
+        # Both of the Procfile's queues in one process, unless a test means to separate them.
+        queues: str | None = "celery,retries",
         with_beat: bool = False,
         env: dict[str, str] | None = None,
     ) -> None:
