@@ -99,6 +99,15 @@ def test_a_scheduler_schedule_is_listed_in_its_zone_and_disabled_from_the_page(
     expect(firings.first).to_contain_text(re.compile(r"08:00:00 (CET|CEST)"))
     expect(row.get_by_text("not fired yet")).to_be_visible()
 
+    # The preview takes a one-time at() once it is for a Scheduler schedule.
+    page.get_by_label("Used by").select_option("schedule")
+    page.get_by_label("Time zone").select_option("Europe/Berlin")
+    page.get_by_label("Schedule expression").fill("at(2030-06-01T09:30:00)")
+    result = page.locator("[data-preview-result]")
+    expect(result.locator("[data-preview-description]")).to_have_text(
+        "once, on 2030-06-01 at 09:30:00 Europe/Berlin")
+    expect(result.locator("[data-preview-next] li")).to_have_count(1)
+
     row.get_by_role("button", name="Disable default/opening").click()
     expect(page.get_by_text("Schedule default/opening is disabled: it does not fire.")) \
         .to_be_visible()

@@ -20,6 +20,7 @@ from routing.selectors.rules import iso, rule_live
 from routing.selectors.schedules import schedule_preview, schedule_rows
 from routing.services import Actor, rule_set_state
 
+PREVIEW_KINDS = ("rule", "schedule")
 PREVIEW_ZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York",
                  "America/Los_Angeles", "Asia/Tokyo", "Australia/Sydney")
 
@@ -82,8 +83,14 @@ def preview(request: HttpRequest) -> HttpResponse:
     reason (`reason`) a person needs."""
     expression = request.GET.get("expression", "").strip()
     tz = request.GET.get("timezone", "").strip() or "UTC"
+    kind = request.GET.get("kind", "").strip() or "rule"
+    if kind not in PREVIEW_KINDS:
+        message = f"kind must be one of {', '.join(PREVIEW_KINDS)}."
+        return JsonResponse({"valid": False, "code": "ValidationException", "message": message,
+                             "reason": message, "field": "kind"}, status=400)
     try:
-        result = schedule_preview(expression=expression, tz=tz)
+        # A one-time at() is the Scheduler's alone, as in AWS.
+        result = schedule_preview(expression=expression, tz=tz, allow_at=kind == "schedule")
     except InvalidScheduleExpression as error:
         return JsonResponse({"valid": False, "code": "ValidationException",
                              "message": INVALID_MESSAGE, "reason": error.reason,

@@ -186,3 +186,19 @@ def test_a_deleted_schedule_leaves_the_page(default_bus: EventBus, recorder: Any
     assert not Schedule.objects.filter(pk=once.pk, deleted_at__isnull=True).exists()
     assert schedule_rows() == []
     assert "No scheduled rules or schedules yet." in text_of(client.get(PAGE))
+
+
+def test_the_preview_takes_at_for_a_scheduler_schedule_only(default_bus: EventBus, clock: Any,
+                                                            client: Client) -> None:
+    preview = "/dashboard/schedules/preview"
+    once = {"expression": "at(2026-12-24T18:00:00)", "timezone": "Europe/Berlin"}
+    body = client.get(preview, {**once, "kind": "schedule"}).json()
+    assert body["valid"] is True
+    assert body["description"] == "once, on 2026-12-24 at 18:00:00 Europe/Berlin"
+    assert body["next"] == ["2026-12-24T17:00:00Z"]
+    refused = client.get(preview, once)  # a rule's expression, as before
+    assert refused.status_code == 400
+    assert refused.json()["reason"] == "the expression must be rate() or cron()"
+    bad = client.get(preview, {**once, "kind": "queue"})
+    assert bad.status_code == 400
+    assert bad.json()["message"] == "kind must be one of rule, schedule."
