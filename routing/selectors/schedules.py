@@ -41,6 +41,8 @@ class FiringDelivery:
     target_id: str
     status: str
     status_label: str
+    # The rule the target is on: a bus-target schedule's firing is delivered by that bus's rules.
+    rule_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,11 @@ def _with_deliveries(ticks: dict[int, list[ScheduleTick]] | dict[int, list[Sched
                      ) -> dict[int, list[Firing]]:
     event_ids = [tick.event_id for rows in ticks.values() for tick in rows if tick.event_id]
     deliveries: dict[uuid.UUID, list[FiringDelivery]] = defaultdict(list)
-    for delivery in (Delivery.objects.filter(event_id__in=event_ids).select_related("target")
+    for delivery in (Delivery.objects.filter(event_id__in=event_ids).select_related("target__rule")
                      .order_by("target__target_id")):
         deliveries[delivery.event_id].append(FiringDelivery(
             id=delivery.id, target_id=delivery.target.target_id, status=delivery.status,
-            status_label=delivery.get_status_display()))
+            status_label=delivery.get_status_display(), rule_name=delivery.target.rule.name))
     return {
         rule_id: [
             Firing(tick_at=tick.tick_at, fired_at=tick.fired_at, event_id=tick.event_id,

@@ -27,7 +27,8 @@ from routing.schedules.scheduler import (
 )
 from routing.schedules.scheduler_firing import scheduler_schedules_fire
 from routing.selectors.schedules import schedule_rows
-from routing.services import Actor, rule_put
+from routing.services import Actor, TargetSpec, bus_create, rule_put, targets_put
+from routing.services.matching import route_events
 from tests.routing.dashboard.test_rules_support import client_for, make_user
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +203,27 @@ def test_the_preview_takes_at_for_a_scheduler_schedule_only(default_bus: EventBu
     bad = client.get(preview, {**once, "kind": "queue"})
     assert bad.status_code == 400
     assert bad.json()["message"] == "kind must be one of rule, schedule."
+
+
+def test_a_bus_target_schedule_shows_the_deliveries_of_that_bus_s_rules(
+        default_bus: EventBus, actor: Actor, recorder: Any, clock: Any, client: Client) -> None:
+    bus_create(name="shop", actor=actor)
+    listener = rule_put(bus_name="shop", name="clock", event_pattern={"source": ["shop.clock"]},
+                        actor=actor)
+    targets_put(rule=listener, targets=[TargetSpec("r", "handler", "tests.recorder")],
+                actor=actor)
+    schedule = schedule_create(spec=ScheduleSpec(name="bell", expression="rate(1 hour)",
+                                                 target=ScheduleTarget(
+        arn="arn:aws:events:us-east-1:000000000000:event-bus/shop", role_arn="", kind="bus",
+        address="shop", input='{"shop": 1}', event_source="shop.clock",
+        event_detail_type="Bell")), creator=STAFF)
+    assert scheduler_schedules_fire().fired == 1
+    firing = ScheduleFiring.objects.get(schedule=schedule)
+    route_events([str(firing.event_id)])
+    row = schedule_row(schedule)
+    assert (row.target_kind, row.target_address) == ("bus", "shop")
+    [delivery] = row.last_firings[0].deliveries
+    assert (delivery.rule_name, delivery.target_id) == ("clock", "r")
+    page = text_of(client.get(PAGE))
+    assert "Scheduler schedule in group default → bus shop" in page
+    assert "clock/r: pending" in page
