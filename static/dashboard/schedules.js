@@ -6,6 +6,8 @@
   if (!form) return;
   const input = form.querySelector("[data-schedule-input]");
   const zone = form.querySelector("[data-schedule-zone]");  // none: UTC, as rules read cron
+  // A Scheduler schedule also takes at(); a rule does not (the page lets one choose which).
+  const kind = form.querySelector("[data-schedule-kind]");
   const result = document.getElementById(form.dataset.previewTarget);
   const DELAY_MS = 300;
   let timer = null;
@@ -60,6 +62,7 @@
   function ask() {
     const number = ++latest;
     const query = new URLSearchParams({ expression: input.value, timezone: zone ? zone.value : "UTC" });
+    if (kind) query.set("kind", kind.value);
     fetch(form.dataset.previewUrl + "?" + query.toString(), {
       headers: { Accept: "application/json" }, credentials: "same-origin",
     }).then(function (response) {
@@ -78,6 +81,7 @@
 
   input.addEventListener("input", later);
   if (zone) zone.addEventListener("change", ask);
+  if (kind) kind.addEventListener("change", ask);
   // The Schedules page's form only previews; an editor's field is saved with its own form.
   if (form.tagName === "FORM") {
     form.addEventListener("submit", function (event) { event.preventDefault(); ask(); });

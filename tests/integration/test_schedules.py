@@ -1,5 +1,6 @@
-"""A scheduled rule end to end, in real Celery worker and beat processes on real Redis: created
-with boto3's events client, it delivers AWS's scheduled event to a local webhook once per tick
+"""A scheduled rule end to end, in real Celery worker and beat processes on real Redis: created,
+given its webhook target and disabled with boto3's events client (against the real ASGI server),
+it delivers AWS's scheduled event to a local webhook once per tick
 while two beats run and one worker (with its beat) is SIGKILLed mid-run.
 
 A test setting makes a schedule's minute 2 seconds long, so that rate(1 minute) ticks every 2 s.
@@ -16,8 +17,7 @@ from typing import Any
 import pytest
 
 from routing.aws.credentials import awscredential_create
-from routing.models import Delivery, DeliveryStatus, Event, Rule, RuleState, ScheduleTick
-from routing.services import Actor, TargetSpec, rule_set_state, targets_put
+from routing.models import Delivery, DeliveryStatus, Event, Rule, ScheduleTick
 from tests.routing.aws.conftest import Credential, make_client
 from tests.support.processes import AsgiServer, CeleryWorker
 from tests.support.webhook_server import WebhookServer
@@ -56,15 +56,17 @@ def test_a_scheduled_rule_fires_once_per_tick_under_two_beats_and_a_killed_worke
     try:
         events: Any = make_client(asgi_server.url + "/aws/events", credential)
         events.put_rule(Name="every-minute", ScheduleExpression="rate(1 minute)")
+        put = events.put_targets(Rule="every-minute", Targets=[
+            {"Id": "hook", "Arn": webhook_server.url + "/tick"}])
+        assert put["FailedEntryCount"] == 0, put
         rule = Rule.objects.get(name="every-minute")
-        targets_put(rule=rule, actor=Actor.system("test"), targets=[
-            TargetSpec(target_id="hook", kind="webhook", address=webhook_server.url + "/tick")])
         webhook_server.wait_for(3, path="/tick", timeout=60)
         first.kill_hard()  # mid-run: its beat and its tasks die with it
         fired_before_kill = ScheduleTick.objects.filter(rule=rule).count()
         wait_until(lambda: ScheduleTick.objects.filter(rule=rule).count() >= fired_before_kill + 4,
                    60, "four more ticks from the surviving beat and worker")
-        rule_set_state(rule=rule, state=RuleState.DISABLED, actor=Actor.system("test"))
+        events.disable_rule(Name="every-minute")
+        assert events.describe_rule(Name="every-minute")["State"] == "DISABLED"
         time.sleep(TICK_SECONDS)  # a firing that started before the disable commits or not
         ticks = list(ScheduleTick.objects.filter(rule=rule).order_by("tick_at"))
         wait_until(lambda: Delivery.objects.filter(

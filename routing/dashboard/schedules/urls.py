@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.schedule_list, name="list"),
     path("preview", views.preview, name="preview"),
     path("rules/<int:pk>/state", views.rule_state, name="rule-state"),
+    path("scheduler/<int:pk>/state", views.schedule_state, name="schedule-state"),
 ]

@@ -1,6 +1,6 @@
 """The Schedules page, its enable/disable buttons and the preview its script asks for while an
 expression is typed. Reads come from routing.selectors.schedules; state changes go through the
-rule services, as the rule editor's do."""
+rule services (as the rule editor's do) and the Scheduler's services."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from routing.dashboard.access import staff_json, staff_page
 from routing.errors import NotFound, RoutingError
 from routing.models import RuleState
 from routing.schedules.expressions import INVALID_MESSAGE, InvalidScheduleExpression
+from routing.schedules.models import ScheduleState
+from routing.schedules.scheduler_state import schedule_set_state
 from routing.selectors.rules import iso, rule_live
 from routing.selectors.schedules import schedule_preview, schedule_rows
 from routing.services import Actor, rule_set_state
 
+PREVIEW_KINDS = ("rule", "schedule")
 PREVIEW_ZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York",
                  "America/Los_Angeles", "Asia/Tokyo", "Australia/Sydney")
 
@@ -52,6 +55,27 @@ def rule_state(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("dashboard-schedules:list") + f"#rule-{rule.pk}")
 
 
+@staff_page
+@require_POST
+def schedule_state(request: HttpRequest, pk: int) -> HttpResponse:
+    state = request.POST.get("state", "")
+    try:
+        schedule = schedule_set_state(schedule_id=pk, state=state,
+                                      actor=Actor.for_user(request.user))
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except RoutingError as error:
+        messages.error(request, f"Schedule: {error.message}")
+        return redirect(reverse("dashboard-schedules:list") + f"#schedule-{pk}")
+    label = f"Schedule {schedule.group.name}/{schedule.name}"
+    if schedule.state == ScheduleState.ENABLED:
+        messages.success(request, f"{label} is enabled: it starts again from now (the ticks it "
+                                  "slept through are not fired).")
+    else:
+        messages.success(request, f"{label} is disabled: it does not fire.")
+    return redirect(reverse("dashboard-schedules:list") + f"#schedule-{pk}")
+
+
 @staff_json
 @require_GET
 def preview(request: HttpRequest) -> HttpResponse:
@@ -59,8 +83,14 @@ def preview(request: HttpRequest) -> HttpResponse:
     reason (`reason`) a person needs."""
     expression = request.GET.get("expression", "").strip()
     tz = request.GET.get("timezone", "").strip() or "UTC"
+    kind = request.GET.get("kind", "").strip() or "rule"
+    if kind not in PREVIEW_KINDS:
+        message = f"kind must be one of {', '.join(PREVIEW_KINDS)}."
+        return JsonResponse({"valid": False, "code": "ValidationException", "message": message,
+                             "reason": message, "field": "kind"}, status=400)
     try:
-        result = schedule_preview(expression=expression, tz=tz)
+        # A one-time at() is the Scheduler's alone, as in AWS.
+        result = schedule_preview(expression=expression, tz=tz, allow_at=kind == "schedule")
     except InvalidScheduleExpression as error:
         return JsonResponse({"valid": False, "code": "ValidationException",
                              "message": INVALID_MESSAGE, "reason": error.reason,

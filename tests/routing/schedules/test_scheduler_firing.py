@@ -81,6 +81,26 @@ def test_a_cron_in_the_skipped_hour_does_not_fire_that_day(
     assert ScheduleFiring.objects.get().missed_before == 1  # 27 March; 28 March has no 02:30
 
 
+def test_a_cron_in_the_repeated_hour_fires_once_when_summer_time_ends(
+    default_bus: EventBus, recorder: Any, clock: Any
+) -> None:
+    # Berlin, Sunday 31 October 2027: 03:00 CEST becomes 02:00 CET, so 02:30 happens twice
+    # (00:30 and 01:30 UTC). As AWS documents, the schedule fires at the first one only.
+    clock.move_to(datetime(2027, 10, 30, 12, 0, tzinfo=UTC))
+    create("cron(30 2 * * ? *)", timezone="Europe/Berlin")
+    for moment in (datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+                   datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+                   datetime(2027, 10, 31, 2, 0, tzinfo=UTC),
+                   datetime(2027, 11, 1, 1, 30, tzinfo=UTC)):
+        clock.move_to(moment)
+        scheduler_schedules_fire()
+    assert fired_ticks() == [
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),  # 02:30 CEST, the first of the two
+        datetime(2027, 11, 1, 1, 30, tzinfo=UTC),   # 02:30 CET the next day
+    ]
+    assert list(ScheduleFiring.objects.values_list("missed_before", flat=True)) == [0, 0]
+
+
 def test_a_one_time_schedule_with_delete_fires_once_and_is_gone(
     default_bus: EventBus, recorder: Any, clock: Any
 ) -> None:
