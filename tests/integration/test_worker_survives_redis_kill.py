@@ -27,7 +27,10 @@ def private_redis() -> Iterator[PrivateRedis]:
 
 
 def _client_app(url: str, *, results: bool = False) -> Celery:
-    app = Celery("redis-kill-test", broker=url, backend=url if results else None)
+    # Not the current app: the project's tasks (and the checks that read their time limits)
+    # resolve through the current app, and must keep finding the project's.
+    app = Celery("redis-kill-test", broker=url, backend=url if results else None,
+                 set_as_current=False)
     app.conf.update(task_serializer="json", accept_content=["json"], result_serializer="json",
                     broker_connection_timeout=1, broker_connection_retry_on_startup=True)
     return app
