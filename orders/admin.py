@@ -30,6 +30,7 @@ from orders.models import (
     Shop,
 )
 from orders.opening import shop_hours_summary
+from orders.privacy import customer_erase
 from orders.services import (
     CONFIG_FIELDS,
     OrderError,
@@ -313,9 +314,16 @@ class OrderAdmin(RecordAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(RecordAdmin):
-    list_display = ("name", "user", "id", "robot", "created_at")
-    list_filter = ("robot", ("user", admin.EmptyFieldListFilter))
+    list_display = ("name", "user", "id", "robot", "created_at", "erased_at")
+    list_filter = ("robot", ("user", admin.EmptyFieldListFilter),
+                   ("erased_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "id", "user__email", "user__username")
+    actions = ("erase_personal_data",)
+
+    @admin.action(description="Erase the selected customers' personal data (names, reasons)")
+    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+        erased = [customer_erase(customer=customer).customer_id for customer in queryset]
+        _report(self, request, erased, [], "Erased the personal data of")
 
 
 @admin.register(QrWindow)

@@ -275,8 +275,12 @@ class Customer(models.Model):
     live_seq = models.PositiveBigIntegerField(default=0)
     robot = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the customer's personal data was erased (orders/privacy.py), if it was.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
+        if self.erased_at and not self.name:
+            return f"(erased {self.pk})"
         return self.name or "(no name yet)"
 
     @property

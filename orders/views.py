@@ -33,6 +33,7 @@ from orders.permissions import (
     is_barista,
     remember_customer,
 )
+from orders.privacy import customer_erase, retention_days
 from orders.qr import window_for_display
 from orders.services import (
     OrderError,
@@ -254,7 +255,23 @@ def my_orders(request: HttpRequest) -> HttpResponse:
             {"order": order, "payload": live.order_for_customer(order)}
             for order in selectors.customer_history(customer=customer)
         ]
-    return render(request, "orders/my_orders.html", {"customer": customer, "orders": orders})
+    return render(request, "orders/my_orders.html", {"customer": customer, "orders": orders,
+                                                      "retention_days": retention_days()})
+
+
+@require_http_methods(["GET", "POST"])
+def erase_my_data(request: HttpRequest) -> HttpResponse:
+    """The confirmation page (GET) and the erasure (POST, confirmed) of the request's own
+    customer, signed in or a guest of this browser."""
+    customer = customer_of(request.user, request.session)
+    context: dict[str, Any] = {"customer": customer, "erased": False,
+                               "retention_days": retention_days()}
+    if request.method == "POST" and customer is not None:
+        if request.POST.get("confirm") != "yes":
+            return render(request, "orders/erase.html", context, status=400)
+        customer_erase(customer=customer)
+        context["erased"] = True
+    return render(request, "orders/erase.html", context)
 
 
 # --- barista and display --------------------------------------------------------------------
