@@ -74,12 +74,14 @@ class ShopAdmin(ServiceAdmin):
     list_filter = ("is_open", "follows_hours")
     search_fields = ("name", "slug")
     readonly_fields = ("config_version", "created_at", "opening_hours")
+    filter_horizontal = ("baristas",)
     fieldsets = (
         (None, {"fields": ("slug", "name", "is_open", "timezone")}),
         ("Opening hours", {"fields": ("opening_hours",)}),
         ("Limits", {"fields": ("max_queue", "max_orders_per_customer_per_day",
                                "drinks_per_window", "window_seconds", "guest_orders")}),
         ("Time-outs", {"fields": ("customer_timeout_seconds", "barista_timeout_seconds")}),
+        ("Baristas", {"fields": ("baristas",)}),
         ("Record", {"fields": ("config_version", "created_at")}),
     )
 

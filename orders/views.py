@@ -32,6 +32,7 @@ from orders.permissions import (
     customer_order_or_404,
     is_barista,
     remember_customer,
+    runs_shop,
 )
 from orders.privacy import customer_erase, retention_days
 from orders.qr import window_for_display
@@ -319,6 +320,8 @@ def barista_json(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespons
 @barista_page
 def barista(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _shop(slug)
+    if not runs_shop(request.user, shop):
+        return _forbidden(request)
     return render(request, "orders/barista.html", {
         "shop": shop, "snapshot": live.board_snapshot(shop.slug),
         "me": {"id": request.user.pk, "name": live.staff_name(request.user)},
@@ -338,6 +341,9 @@ def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) 
     order = Order.objects.filter(pk=order_id, shop__slug=slug).select_related("shop").first()
     if order is None:
         return _json_error("There is no such order in this shop.", "not_found", 404)
+    if not runs_shop(request.user, order.shop):
+        return _json_error(f"Only the baristas of {order.shop.name} can do this.", "forbidden",
+                           403)
     user = request.user
     try:
         if action == "claim":

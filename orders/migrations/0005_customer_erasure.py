@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -5,9 +6,15 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("orders", "0004_customer_accounts"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="shop",
+            name="baristas",
+            field=models.ManyToManyField(blank=True, help_text="Leave empty to let every barista run it.", related_name="+", to=settings.AUTH_USER_MODEL),
+        ),
         migrations.AddField(
             model_name="customer",
             name="erased_at",
