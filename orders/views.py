@@ -367,6 +367,8 @@ def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
         return _json_error("There is no such shop.", "not_found", 404)
+    if not runs_shop(request.user, shop):
+        return _json_error(f"Only the baristas of {shop.name} can do this.", "forbidden", 403)
     raw = request.POST.get("is_open", "")
     if raw not in ("true", "false"):
         return _json_error("Say is_open=true to open the shop or is_open=false to close it.",
@@ -384,6 +386,8 @@ def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
 def barista_hours(request: HttpRequest, slug: str) -> HttpResponse:
     """The shop's opening hours, which it may open and close by (baristas and staff)."""
     shop = _shop(slug)
+    if not runs_shop(request.user, shop):
+        return _forbidden(request)
     form = OpeningHoursForm(request.POST or None, shop=shop)
     if request.method == "POST" and form.is_valid():
         try:
@@ -404,6 +408,8 @@ def barista_hours(request: HttpRequest, slug: str) -> HttpResponse:
 @barista_page
 def display(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _shop(slug)
+    if not runs_shop(request.user, shop):
+        return _forbidden(request)
     return render(request, "orders/display.html", {
         "shop": shop,
         "snapshot": live.board_snapshot(shop.slug),
@@ -426,5 +432,7 @@ def display_window(request: HttpRequest, slug: str) -> JsonResponse:
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
         return _json_error("There is no such shop.", "not_found", 404)
+    if not runs_shop(request.user, shop):
+        return _json_error(f"Only the baristas of {shop.name} can do this.", "forbidden", 403)
     return JsonResponse({"window": _window_if_open(request, shop), "is_open": shop.is_open,
                          "server_time": timezone.now().isoformat()})

@@ -198,6 +198,13 @@ def test_the_barista_page_and_its_actions_refuse_a_barista_of_another_shop(
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "forbidden"
     assert Order.objects.get(pk=order.pk).state == OrderState.QUEUED
+    for page in ("display/", "barista/hours/"):
+        assert client.get(f"/shop/{shop.slug}/{page}").status_code == 403, page
+    assert client.get(f"/shop/{shop.slug}/display/window/").status_code == 403
+    closing = client.post(f"/shop/{shop.slug}/barista/open/", {"is_open": "false"})
+    assert closing.status_code == 403
+    assert Shop.objects.get(pk=shop.pk).is_open
     mine = signed_in(own_barista)
     assert mine.get(f"/shop/{shop.slug}/barista/").status_code == 200
+    assert mine.get(f"/shop/{shop.slug}/display/").status_code == 200
     assert mine.post(f"/shop/{shop.slug}/barista/orders/{order.pk}/claim/").status_code == 200
