@@ -29,6 +29,7 @@ from orders.models import Customer, Order, OrderCounter, QrWindow, Shop
 from orders.permissions import is_barista
 from orders.workflow import (
     BARISTA_QUEUE_STATES,
+    CUSTOMER_CANCEL_REASONS,
     OPEN_STATES,
     Action,
     Actor,
@@ -690,6 +691,10 @@ def order_cancel(
     if len(reason) > REASON_MAX_LENGTH:
         raise OrderError(f"Please keep the reason under {REASON_MAX_LENGTH} characters "
                          f"(this one has {len(reason)}).", "invalid_reason", field="reason")
+    if by == CancelledBy.CUSTOMER and reason and reason not in CUSTOMER_CANCEL_REASONS:
+        # The reason goes into the immutable event: a customer picks one, never types one.
+        raise OrderError(f"Please pick one of the reasons: {', '.join(CUSTOMER_CANCEL_REASONS)}.",
+                         "invalid_reason", field="reason")
     now = timezone.now()
     order = _reload(order)
     if by == CancelledBy.CUSTOMER:

@@ -51,7 +51,7 @@ from orders.services import (
     qr_window_current,
     shop_set_open,
 )
-from orders.workflow import FINAL_STATES, CancelledBy
+from orders.workflow import CUSTOMER_CANCEL_REASONS, FINAL_STATES, CancelledBy
 
 # --- customer pages -------------------------------------------------------------------------
 
@@ -180,7 +180,7 @@ def _render_order(request: HttpRequest, order: Order, *, status: int = 200,
     }, status=status)
 
 
-CANCEL_REASONS = ("Changed my mind", "Taking too long", "Ordered the wrong drink")
+CANCEL_REASONS = CUSTOMER_CANCEL_REASONS
 
 
 @require_GET

@@ -19,7 +19,7 @@ from orders.privacy import customer_erase, personal_data_expire
 from orders.rules import ARCHIVE_NAME, ensure_shop_rules
 from orders.services import order_cancel, order_complete
 from orders.subscribers import record_journey
-from orders.workflow import CancelledBy, OrderState
+from orders.workflow import CancelledBy, OrderError, OrderState
 from routing.models import Archive
 from tests.orders.conftest import (
     claimed,
@@ -126,10 +126,22 @@ def test_after_erase_the_name_is_on_no_page_and_in_no_answer(
     order_complete(order=Order.objects.get(pk=order.pk), barista=barista)
 
 
-def test_erase_blanks_the_reasons_a_customer_typed(shop: Shop, zebedee: Customer) -> None:
+def test_a_customer_picks_a_reason_and_never_types_one_into_an_event(
+        shop: Shop, zebedee: Customer) -> None:
     order = queued(shop, zebedee, drink="Espresso")
-    order_cancel(order=order, by=CancelledBy.CUSTOMER, customer=zebedee,
-                 reason="Zebedee has to run")
+    with pytest.raises(OrderError) as refused:
+        order_cancel(order=order, by=CancelledBy.CUSTOMER, customer=zebedee,
+                     reason="Zebedee Quux has to run")
+    assert refused.value.code == "invalid_reason"
+    assert Order.objects.get(pk=order.pk).state == OrderState.QUEUED
+
+
+def test_erase_blanks_the_reasons_a_customer_gave(shop: Shop, zebedee: Customer) -> None:
+    order = queued(shop, zebedee, drink="Espresso")
+    # An order cancelled before customers' reasons were limited to a list.
+    Order.objects.filter(pk=order.pk).update(state=OrderState.CANCELLED,
+                                             cancelled_by=CancelledBy.CUSTOMER,
+                                             cancel_reason="Zebedee has to run")
     report = customer_erase(customer=zebedee)
     assert report.orders == 1
     assert Order.objects.get(pk=order.pk).cancel_reason == ""
