@@ -91,6 +91,12 @@ app.conf.beat_schedule = {
         "schedule": SCHEDULE_POLL_SECONDS,
         "options": {"expires": SCHEDULE_POLL_SECONDS},
     },
+    # Finished orders and journeys past ORDERS_RETENTION_DAYS are deleted (orders/privacy.py).
+    "orders-expire-personal-data": {
+        "task": "orders.expire_personal_data",
+        "schedule": 3600.0,
+        "options": {"expires": 600.0},
+    },
     # Shops that follow their opening hours open, are told of the close and close by them.
     "orders-follow-hours": {
         "task": "orders.follow_hours",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("aws/", include("routing.aws.urls")),
     path("", include("orders.urls")),
+    path("api/", include("orders.api_urls")),
     path("api/", include("routing.api.urls")),
 ]
 

@@ -30,6 +30,7 @@ from orders.models import (
     Shop,
 )
 from orders.opening import shop_hours_summary
+from orders.privacy import customer_erase
 from orders.services import (
     CONFIG_FIELDS,
     OrderError,
@@ -73,12 +74,14 @@ class ShopAdmin(ServiceAdmin):
     list_filter = ("is_open", "follows_hours")
     search_fields = ("name", "slug")
     readonly_fields = ("config_version", "created_at", "opening_hours")
+    filter_horizontal = ("baristas",)
     fieldsets = (
         (None, {"fields": ("slug", "name", "is_open", "timezone")}),
         ("Opening hours", {"fields": ("opening_hours",)}),
         ("Limits", {"fields": ("max_queue", "max_orders_per_customer_per_day",
                                "drinks_per_window", "window_seconds", "guest_orders")}),
         ("Time-outs", {"fields": ("customer_timeout_seconds", "barista_timeout_seconds")}),
+        ("Baristas", {"fields": ("baristas",)}),
         ("Record", {"fields": ("config_version", "created_at")}),
     )
 
@@ -313,9 +316,16 @@ class OrderAdmin(RecordAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(RecordAdmin):
-    list_display = ("name", "user", "id", "robot", "created_at")
-    list_filter = ("robot", ("user", admin.EmptyFieldListFilter))
+    list_display = ("name", "user", "id", "robot", "created_at", "erased_at")
+    list_filter = ("robot", ("user", admin.EmptyFieldListFilter),
+                   ("erased_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "id", "user__email", "user__username")
+    actions = ("erase_personal_data",)
+
+    @admin.action(description="Erase the selected customers' personal data (names, reasons)")
+    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+        erased = [customer_erase(customer=customer).customer_id for customer in queryset]
+        _report(self, request, erased, [], "Erased the personal data of")
 
 
 @admin.register(QrWindow)

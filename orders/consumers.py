@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 
 from orders import live
 from orders.models import Shop
-from orders.permissions import customer_of, is_barista
+from orders.permissions import customer_of, is_barista, runs_shop
 from routing.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
@@ -69,6 +69,12 @@ def _user_is_barista(user: Any) -> bool:
     return is_barista(user)
 
 
+@database_sync_to_async
+def _user_runs_shop(user: Any, slug: str) -> bool:
+    shop = Shop.objects.filter(slug=slug).first()
+    return shop is not None and runs_shop(user, shop)
+
+
 class BoardConsumer(LiveConsumer):
     """`ws/shop/<slug>/board/`: the barista and display pages (baristas and staff only)."""
 
@@ -81,6 +87,8 @@ class BoardConsumer(LiveConsumer):
         self.shop_slug = self.scope["url_route"]["kwargs"]["slug"]
         if not await _shop_exists(self.shop_slug):
             return CLOSE_NOT_FOUND
+        if not await _user_runs_shop(user, self.shop_slug):
+            return CLOSE_FORBIDDEN
         self.groups_to_join = [live.board_group(self.shop_slug)]
         return None
 

@@ -2,6 +2,9 @@
 
 Every detail carries `shopId` and a human-readable `Message` (the order journey shows it).
 Details never carry a QR code or a wait token: events reach browsers through the live pages.
+Nor do they carry a customer's name: events are immutable and outlive an erasure, so a customer
+is only ever `userId`, a pseudonymous id (pages look the name up from the Customer row, which
+`customer_erase` blanks; see docs/security.md, "Personal data").
 See docs/orders.md for the catalogue (who emits what, with which fields)."""
 
 from __future__ import annotations

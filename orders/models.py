@@ -83,6 +83,10 @@ class Shop(models.Model):
     config_version = models.PositiveIntegerField(default=1)
     # Sequence of the live board stream (barista and display pages); see orders/live.py.
     board_seq = models.PositiveBigIntegerField(default=0)
+    # Who runs this shop. Empty: every barista (the baristas group) runs it; otherwise only
+    # these, and staff. See orders/permissions.py `runs_shop`.
+    baristas = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+                                      help_text="Leave empty to let every barista run it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -275,8 +279,12 @@ class Customer(models.Model):
     live_seq = models.PositiveBigIntegerField(default=0)
     robot = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the customer's personal data was erased (orders/privacy.py), if it was.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
+        if self.erased_at and not self.name:
+            return f"(erased {self.pk})"
         return self.name or "(no name yet)"
 
     @property

@@ -14,7 +14,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import Http404, HttpRequest
 
 from coffeeshop.demo import BARISTAS_GROUP
-from orders.models import Customer, Order
+from orders.models import Customer, Order, Shop
 
 SESSION_CUSTOMER_KEY = "orders.customer_id"
 
@@ -28,6 +28,17 @@ def is_barista(user: Any) -> bool:
     if getattr(user, "is_staff", False):
         return True
     return bool(user.groups.filter(name=BARISTAS_GROUP).exists())
+
+
+def runs_shop(user: Any, shop: Shop) -> bool:
+    """Whether `user` runs `shop`: staff do; a barista does unless the shop names its own
+    baristas and they are not among them."""
+    if not is_barista(user):
+        return False
+    if getattr(user, "is_staff", False):
+        return True
+    named = shop.baristas.all()
+    return not named.exists() or named.filter(pk=user.pk).exists()
 
 
 def session_customer_id(session: SessionBase | Any) -> uuid.UUID | None:

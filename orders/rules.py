@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from orders.events import BUS_NAME, SOURCE, DetailType, ensure_bus
+from orders.privacy import retention_days
 from routing.errors import AlreadyExists
 from routing.models import Archive, Rule
 from routing.services import Actor, TargetSpec, rule_put, targets_put
@@ -113,10 +114,19 @@ def _ensure_archive() -> bool:
     except ImportError:
         logger.info("routing has no archives yet: archive %s not created", ARCHIVE_NAME)
         return False
-    if Archive.objects.filter(name=ARCHIVE_NAME).exists():
+    from routing.services.archives import archive_update
+
+    # The shop's events are kept as long as its orders and journeys (ORDERS_RETENTION_DAYS):
+    # an archive that kept them longer would keep what an order's expiry let go.
+    days = retention_days()
+    existing = Archive.objects.filter(name=ARCHIVE_NAME).first()
+    if existing is not None:
+        if existing.retention_days != days:
+            archive_update(name=ARCHIVE_NAME, retention_days=days, actor=ACTOR)
         return False
     try:
         archive_create(name=ARCHIVE_NAME, bus_name=BUS_NAME, event_pattern={"source": [SOURCE]},
+                       retention_days=days,
                        description="Every coffee shop event, kept for replays.", actor=ACTOR)
     except AlreadyExists:
         return False

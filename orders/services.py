@@ -29,6 +29,7 @@ from orders.models import Customer, Order, OrderCounter, QrWindow, Shop
 from orders.permissions import is_barista
 from orders.workflow import (
     BARISTA_QUEUE_STATES,
+    CUSTOMER_CANCEL_REASONS,
     OPEN_STATES,
     Action,
     Actor,
@@ -367,7 +368,7 @@ def order_redeem(*, shop: Shop, code: str, customer: Customer) -> Order:
         )
         emit(
             DetailType.NEW_ORDER, shop_slug=shop.slug,
-            message=f"{customer.name} scanned the QR code: a new order was created "
+            message=f"A customer scanned the QR code: a new order was created "
                     f"({window.remaining} left for this code).",
             orderId=order.pk, userId=str(customer.pk),
             window={"remaining": window.remaining, "endsAt": iso(window.ends_at)},
@@ -451,8 +452,8 @@ def order_announce(*, order_id: str) -> bool:
         with_options = f" ({', '.join(options)})" if options else ""
         emit(
             DetailType.MANAGER_WAITING_COMPLETION, shop_slug=order.shop.slug,
-            message=f"Order #{order.order_number}, {order.drink}{with_options} for "
-                    f"{order.customer.name}, is waiting for a barista.",
+            message=f"Order #{order.order_number}, {order.drink}{with_options}, is waiting for a "
+                    "barista.",
             orderId=order.pk, orderNumber=order.order_number, state=order.state,
             drinkOrder={"drink": order.drink, "modifiers": options, "choices": choices,
                         "icon": order.icon},
@@ -569,7 +570,7 @@ def order_submit(
         options = ", ".join(m["option"] for m in modifiers)
         emit(
             DetailType.PROCESSOR_WAITING_COMPLETION, shop_slug=order.shop.slug,
-            message=f"{customer.name} ordered a {drink.name}"
+            message=f"The customer ordered a {drink.name}"
                     f"{f' ({options})' if options else ''}: it is order #{order.order_number}, "
                     f"and the baristas have {_minutes(order.shop.barista_timeout_seconds)} "
                     "to make it.",
@@ -659,7 +660,7 @@ def order_complete(*, order: Order, barista: ActingUser) -> Order:
         wait = (now - order.submitted_at).total_seconds() if order.submitted_at else None
         emit(
             DetailType.ORDER_COMPLETED, shop_slug=order.shop.slug,
-            message=f"{order.drink} for {order.customer.name} is ready for pickup "
+            message=f"{order.drink} is ready for pickup "
                     f"({_order_label(order)}).",
             orderId=order.pk, orderNumber=order.order_number, userId=str(order.customer_id),
             baristaUserId=str(maker.pk), baristaName=person_name(maker), drink=order.drink,
@@ -690,13 +691,17 @@ def order_cancel(
     if len(reason) > REASON_MAX_LENGTH:
         raise OrderError(f"Please keep the reason under {REASON_MAX_LENGTH} characters "
                          f"(this one has {len(reason)}).", "invalid_reason", field="reason")
+    if by == CancelledBy.CUSTOMER and reason and reason not in CUSTOMER_CANCEL_REASONS:
+        # The reason goes into the immutable event: a customer picks one, never types one.
+        raise OrderError(f"Please pick one of the reasons: {', '.join(CUSTOMER_CANCEL_REASONS)}.",
+                         "invalid_reason", field="reason")
     now = timezone.now()
     order = _reload(order)
     if by == CancelledBy.CUSTOMER:
         if customer is None or order.customer_id != customer.pk:
             raise OrderError("You can only cancel your own order.", "forbidden")
         transition = _check(order, Action.CANCEL, Actor.CUSTOMER)
-        who = order.customer.name
+        who = "The customer"
     else:
         barista = require_barista(barista, "cancel orders")
         transition = _check(order, Action.CANCEL, Actor.BARISTA)

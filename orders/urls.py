@@ -15,6 +15,7 @@ urlpatterns = [
     path("orders/<str:order_id>/cancel/", views.order_cancel_view, name="order-cancel"),
     path("orders/<str:order_id>/journey/", views.order_journey, name="journey"),
     path("me/orders/", views.my_orders, name="my-orders"),
+    path("me/erase/", views.erase_my_data, name="erase-my-data"),
     # Barista (tablet)
     path("shop/<slug:slug>/barista/", views.barista, name="barista"),
     path("shop/<slug:slug>/barista/open/", views.barista_shop_open, name="barista-open"),

@@ -32,7 +32,9 @@ from orders.permissions import (
     customer_order_or_404,
     is_barista,
     remember_customer,
+    runs_shop,
 )
+from orders.privacy import customer_erase, retention_days
 from orders.qr import window_for_display
 from orders.services import (
     OrderError,
@@ -49,7 +51,7 @@ from orders.services import (
     qr_window_current,
     shop_set_open,
 )
-from orders.workflow import FINAL_STATES, CancelledBy
+from orders.workflow import CUSTOMER_CANCEL_REASONS, FINAL_STATES, CancelledBy
 
 # --- customer pages -------------------------------------------------------------------------
 
@@ -178,7 +180,7 @@ def _render_order(request: HttpRequest, order: Order, *, status: int = 200,
     }, status=status)
 
 
-CANCEL_REASONS = ("Changed my mind", "Taking too long", "Ordered the wrong drink")
+CANCEL_REASONS = CUSTOMER_CANCEL_REASONS
 
 
 @require_GET
@@ -254,7 +256,23 @@ def my_orders(request: HttpRequest) -> HttpResponse:
             {"order": order, "payload": live.order_for_customer(order)}
             for order in selectors.customer_history(customer=customer)
         ]
-    return render(request, "orders/my_orders.html", {"customer": customer, "orders": orders})
+    return render(request, "orders/my_orders.html", {"customer": customer, "orders": orders,
+                                                      "retention_days": retention_days()})
+
+
+@require_http_methods(["GET", "POST"])
+def erase_my_data(request: HttpRequest) -> HttpResponse:
+    """The confirmation page (GET) and the erasure (POST, confirmed) of the request's own
+    customer, signed in or a guest of this browser."""
+    customer = customer_of(request.user, request.session)
+    context: dict[str, Any] = {"customer": customer, "erased": False,
+                               "retention_days": retention_days()}
+    if request.method == "POST" and customer is not None:
+        if request.POST.get("confirm") != "yes":
+            return render(request, "orders/erase.html", context, status=400)
+        customer_erase(customer=customer)
+        context["erased"] = True
+    return render(request, "orders/erase.html", context)
 
 
 # --- barista and display --------------------------------------------------------------------
@@ -302,6 +320,8 @@ def barista_json(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespons
 @barista_page
 def barista(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _shop(slug)
+    if not runs_shop(request.user, shop):
+        return _forbidden(request)
     return render(request, "orders/barista.html", {
         "shop": shop, "snapshot": live.board_snapshot(shop.slug),
         "me": {"id": request.user.pk, "name": live.staff_name(request.user)},
@@ -321,6 +341,9 @@ def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) 
     order = Order.objects.filter(pk=order_id, shop__slug=slug).select_related("shop").first()
     if order is None:
         return _json_error("There is no such order in this shop.", "not_found", 404)
+    if not runs_shop(request.user, order.shop):
+        return _json_error(f"Only the baristas of {order.shop.name} can do this.", "forbidden",
+                           403)
     user = request.user
     try:
         if action == "claim":
@@ -344,6 +367,8 @@ def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
         return _json_error("There is no such shop.", "not_found", 404)
+    if not runs_shop(request.user, shop):
+        return _json_error(f"Only the baristas of {shop.name} can do this.", "forbidden", 403)
     raw = request.POST.get("is_open", "")
     if raw not in ("true", "false"):
         return _json_error("Say is_open=true to open the shop or is_open=false to close it.",
@@ -361,6 +386,8 @@ def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
 def barista_hours(request: HttpRequest, slug: str) -> HttpResponse:
     """The shop's opening hours, which it may open and close by (baristas and staff)."""
     shop = _shop(slug)
+    if not runs_shop(request.user, shop):
+        return _forbidden(request)
     form = OpeningHoursForm(request.POST or None, shop=shop)
     if request.method == "POST" and form.is_valid():
         try:
@@ -381,6 +408,8 @@ def barista_hours(request: HttpRequest, slug: str) -> HttpResponse:
 @barista_page
 def display(request: HttpRequest, slug: str) -> HttpResponse:
     shop = _shop(slug)
+    if not runs_shop(request.user, shop):
+        return _forbidden(request)
     return render(request, "orders/display.html", {
         "shop": shop,
         "snapshot": live.board_snapshot(shop.slug),
@@ -403,5 +432,7 @@ def display_window(request: HttpRequest, slug: str) -> JsonResponse:
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
         return _json_error("There is no such shop.", "not_found", 404)
+    if not runs_shop(request.user, shop):
+        return _json_error(f"Only the baristas of {shop.name} can do this.", "forbidden", 403)
     return JsonResponse({"window": _window_if_open(request, shop), "is_open": shop.is_open,
                          "server_time": timezone.now().isoformat()})

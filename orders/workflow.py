@@ -84,6 +84,10 @@ class TimeoutCause(StrEnum):
         return [(cause.value, cause.value) for cause in cls]
 
 
+# What a customer may give as the reason for cancelling (it is published with the event).
+CUSTOMER_CANCEL_REASONS = ("Changed my mind", "Taking too long", "Ordered the wrong drink")
+
+
 class CancelledBy(StrEnum):
     CUSTOMER = "customer"
     BARISTA = "barista"

@@ -306,3 +306,6 @@ ROUTING_SCHEDULE_MINUTE_SECONDS = float(env_str("ROUTING_SCHEDULE_MINUTE_SECONDS
 # How long before a shop closes by its hours the "closing soon" notice reaches its pages.
 # Beat's poll of the hours, ORDERS_HOURS_POLL_SECONDS, is read by coffeeshop/celery.py.
 ORDERS_CLOSING_NOTICE_SECONDS = float(env_str("ORDERS_CLOSING_NOTICE_SECONDS", "600"))
+# How long the shop keeps finished orders, their journeys and (its archive's retention) its
+# events, in days; 0 keeps them forever. See docs/security.md, "Personal data".
+ORDERS_RETENTION_DAYS = env_int("ORDERS_RETENTION_DAYS", 30)

@@ -59,7 +59,11 @@ def curl_example(document: dict[str, Any], origin: str, path: str, method: str,
             path = path.replace("{" + parameter["name"] + "}", str(parameter["example"]))
     lines = ["curl -sS" + ("" if method == "get" else f" -X {method.upper()}")
              + f" {shlex.quote(origin + path)}"]
-    if operation.get("security", document.get("security")):
+    security = operation.get("security", document.get("security")) or []
+    if any("shopSession" in scheme for scheme in security):
+        # The order API takes a signed-in session, not an API key.
+        lines.append('-b "sessionid=$SESSION_ID"')
+    elif security:
         lines.append('-H "Authorization: Bearer $COFFEESHOP_API_KEY"')
     body = _json_example(document, operation.get("requestBody"))
     if body is not None:

@@ -147,6 +147,17 @@ async def test_board_admits_baristas_and_staff_of_an_existing_shop(
                          await db(user_cookie)(barista)) == CLOSE_NOT_FOUND
 
 
+async def test_board_refuses_a_barista_of_another_shop(sockets: list[Socket]) -> None:
+    shop, other = await db(make_shop)(), await db(make_shop)("other-shop")
+    mine, theirs = await db(make_user)("bea", barista=True), await db(make_user)("bo", barista=True)
+    await db(shop.baristas.add)(mine)
+    await db(other.baristas.add)(theirs)
+    path = f"/ws/shop/{shop.slug}/board/"
+    assert await refused(path, await db(user_cookie)(theirs)) == CLOSE_FORBIDDEN
+    socket = await open_socket(sockets, path, await db(user_cookie)(mine))
+    assert (await socket.receive())["type"] == "snapshot"
+
+
 async def test_me_needs_a_customer_session() -> None:
     assert await refused("/ws/me/") == CLOSE_NOT_LOGGED_IN
     barista = await db(make_user)("bea", barista=True)

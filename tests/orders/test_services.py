@@ -119,7 +119,7 @@ def test_redeeming_the_current_code_creates_an_order_and_announces_it(
         "window": {"remaining": 9, "endsAt": window.ends_at.isoformat().replace("+00:00", "Z")},
         "Message": detail(event)["Message"],
     }
-    assert "Ada scanned the QR code" in detail(event)["Message"]
+    assert "A customer scanned the QR code" in detail(event)["Message"]
     assert window.code not in json.dumps(event.detail)
 
 
@@ -414,7 +414,7 @@ def test_submit_queues_the_order_with_the_next_number(
     [event] = shop_events(DetailType.PROCESSOR_WAITING_COMPLETION)
     assert set(detail(event)) == {"shopId", "orderId", "orderNumber", "userId", "Message"}
     assert detail(event)["orderNumber"] == 1
-    assert "Ada ordered a Latte (Oat, Vanilla): it is order #1" in detail(event)["Message"]
+    assert "The customer ordered a Latte (Oat, Vanilla): it is order #1" in detail(event)["Message"]
     second = queued(shop, other_customer, drink="Espresso")
     assert second.order_number == 2
     assert OrderCounter.objects.get(shop=shop).value == 2
@@ -621,7 +621,7 @@ def test_completing_finishes_the_workflow_with_its_outcome(
     assert detail(completed)["baristaUserId"] == str(barista.pk)
     assert detail(completed)["drink"] == "Latte"
     assert 0 <= detail(completed)["waitSeconds"] < 60
-    assert "Latte for Ada is ready for pickup" in detail(completed)["Message"]
+    assert "Latte is ready for pickup" in detail(completed)["Message"]
     assert detail(finished)["outcome"] == "completed"
     with refused("invalid_state") as error:
         order_complete(order=order, barista=barista)
@@ -658,7 +658,7 @@ def test_a_customer_cancels_before_choosing_and_no_number_is_used(
     assert cancelled.detail_type == DetailType.ORDER_CANCELLED
     assert detail(cancelled)["cancelledBy"] == "customer"
     assert detail(cancelled)["reason"] == ""
-    assert detail(cancelled)["Message"] == "Ada cancelled the order."
+    assert detail(cancelled)["Message"] == "The customer cancelled the order."
     assert finished.detail_type == DetailType.ORDER_FINISHED
     assert detail(finished)["outcome"] == "cancelled"
     assert not OrderCounter.objects.exists()
@@ -784,7 +784,7 @@ def test_a_queued_order_is_announced_once_with_its_drink(
         "drinkOrder": {"drink": "Latte", "modifiers": ["Oat", "Vanilla"],
                        "choices": {"Milk": ["Oat"], "Extras": ["Vanilla"]}, "icon": "latte"},
         "userId": str(customer.pk), "robot": False,
-        "Message": "Order #1, Latte (Oat, Vanilla) for Ada, is waiting for a barista.",
+        "Message": "Order #1, Latte (Oat, Vanilla), is waiting for a barista.",
     }
     assert Order.objects.get(pk=order.pk).announced_at is not None
 
