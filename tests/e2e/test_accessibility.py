@@ -189,3 +189,61 @@ def test_the_home_dashboard_admin_login_and_error_pages_have_no_serious_violatio
                  "/dashboard/rules/new/", "/admin/"):
         operator.visit_and_check(path)
     assert_accessible(stranger, barista, operator, pages=19)
+
+
+# The element with the focus, if nothing (the sticky Order button, say) covers its middle.
+FOCUSED_UNCOVERED = """(selector) => {
+  const el = document.activeElement;
+  if (!el || !el.matches(selector)) return null;
+  const box = (el.closest("label") || el).getBoundingClientRect();
+  const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  const mine = el.closest("label") || el;
+  return {covered: !(hit && (mine.contains(hit) || hit.contains(mine))),
+          by: hit ? hit.outerHTML.slice(0, 80) : "nothing (off screen)"};
+}"""
+
+
+def tab_to(page: Page, selector: str, *, limit: int = 60) -> None:
+    """Presses Tab until the focus is on `selector`; on the way, no focused control is hidden."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        landed = page.evaluate(FOCUSED_UNCOVERED, "*")
+        assert landed is not None
+        assert not landed["covered"], (page.evaluate("document.activeElement.outerHTML"),
+                                       landed["by"])
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.timeout(240)
+def test_a_customer_orders_with_the_keyboard_alone_and_the_focus_is_never_hidden(
+    browser: Browser, asgi_server: AsgiServer, celery_worker: CeleryWorker, shop: Shop,
+    auditors: list[Auditor],
+) -> None:
+    make_user("bea", barista=True)
+    barista = new_auditor(browser, asgi_server, auditors, TABLET)
+    log_in(barista, "bea", f"/shop/{shop.slug}/display/")
+    expect(barista.page.locator("[data-qr] svg")).to_be_visible()
+    qr_url = barista.page.locator("[data-qr]").get_attribute("data-url")
+    assert qr_url
+
+    # A short phone, so the menu scrolls under the sticky Order button.
+    customer = new_auditor(browser, asgi_server, auditors, {"width": 360, "height": 560})
+    page = customer.visit(qr_url.removeprefix(asgi_server.url))
+    sign_in_with_emailed_code(page, asgi_server.url, "kim@example.com")
+    tab_to(page, "input[name=name]")
+    page.keyboard.type("Kim")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Choose a drink")).to_be_visible(timeout=LIVE)
+    tab_to(page, "input[name=drink][value=Latte]")
+    page.keyboard.press("Space")
+    tab_to(page, '[data-modifiers-for="Latte"] input[type=radio]')
+    while page.evaluate("document.activeElement.value") != "Oat":
+        page.keyboard.press("ArrowRight")  # within a radio group the arrows choose
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator('[data-field="title"]')).to_have_text("You're in the queue", timeout=LIVE)
+    order = Order.objects.get(customer__name="Kim")
+    assert order.drink == "Latte"
+    assert "Oat" in str(order.modifiers)
