@@ -213,6 +213,7 @@ def test_order_from_scan_to_pickup_and_a_customer_time_out(
     expect(customer.locator("[data-open-text]")).to_have_text("Open")
     expect(customer.locator("[data-live-indicator]")).to_have_text("live")
     barista.get_by_role("button", name="Close the shop").click()
+    barista.get_by_role("button", name="Yes, close the shop").click()
     expect(barista.get_by_role("button", name="Open the shop")).to_be_visible(timeout=LIVE)
     expect(customer.locator("[data-open-text]")).to_have_text("Closed", timeout=LIVE)
     expect(display.get_by_role("heading", name="Sorry, we're closed")).to_be_visible(
