@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from orders.models import Order, Shop
 from orders.rules import ensure_shop_rules
 from routing.models import Event
-from tests.e2e.axe import Violation, axe_violations, install_axe
+from tests.e2e.axe import AXE_VERSION, Violation, axe_violations, install_axe
 from tests.e2e.customers import sign_in_with_emailed_code
 from tests.e2e.test_shop import LIVE, PHONE, TABLET, roomy_window_seconds
 from tests.orders.test_live_support import TEST_PASSWORD, make_shop, make_user
@@ -247,3 +247,24 @@ def test_a_customer_orders_with_the_keyboard_alone_and_the_focus_is_never_hidden
     order = Order.objects.get(customer__name="Kim")
     assert order.drink == "Latte"
     assert "Oat" in str(order.modifiers)
+
+
+@pytest.mark.timeout(120)
+def test_axe_comes_by_init_script_because_the_policy_refuses_a_script_tag(
+    browser: Browser, asgi_server: AsgiServer, auditors: list[Auditor],
+) -> None:
+    """Why tests/e2e/axe.py uses an init script: under `script-src 'self'` a `<script>` added
+    to the page (Playwright's add_script_tag) is refused, so axe could not run that way."""
+    plain = browser.new_context()
+    try:
+        page = plain.new_page()
+        page.goto(asgi_server.url + "/accounts/login/")
+        with pytest.raises(Exception, match=r"(?i)content.security.policy|refused"):
+            page.add_script_tag(content="window.injected = true")
+        assert page.evaluate("() => window.injected") is None
+    finally:
+        plain.close()
+    auditor = new_auditor(browser, asgi_server, auditors, {"width": 1280, "height": 900})
+    auditor.visit_and_check("/accounts/login/")
+    assert auditor.found == []
+    assert auditor.page.evaluate("() => window.axe.version") == AXE_VERSION
