@@ -76,10 +76,12 @@
       class: "ticket", "data-order-id": order.id, "data-state": order.state,
       "data-age-level": order.state === "COMPLETED" ? "done" : level(age),
       "aria-busy": pending.has(order.id) ? "true" : null,
+      "data-mine": order.state === "IN_PRODUCTION" && mine ? "true" : null,
     }, [
       ui.el("div", { class: "ticket-head" }, [
         ui.el("span", { class: "ticket-number", text: "#" + (order.number || "?") }),
         order.robot ? ui.el("span", { class: "tag", text: "ROBOT" }) : null,
+        order.state === "IN_PRODUCTION" && mine ? ui.el("span", { class: "tag mine-tag", text: "Yours" }) : null,
         ui.el("span", { class: "ticket-age", "data-age": "", text: ui.age(age),
           title: order.state === "COMPLETED" ? "since ready" : "since ordered" }),
       ]),

@@ -10,8 +10,10 @@ from playwright.sync_api import Browser, BrowserContext, expect
 
 from orders.models import Shop
 from orders.rules import ensure_shop_rules
+from orders.services import order_claim
 from tests.e2e.axe import axe_violations, install_axe
 from tests.e2e.test_shop import LIVE, TABLET, log_in
+from tests.orders.conftest import make_customer, queued
 from tests.orders.test_live_support import make_shop, make_user
 from tests.support.processes import AsgiServer, CeleryWorker
 
@@ -63,3 +65,27 @@ def test_closing_the_shop_is_confirmed_first_and_keeping_it_open_changes_nothing
     page.get_by_role("button", name="Open the shop").click()
     expect(page.get_by_role("button", name="Close the shop")).to_be_visible(timeout=LIVE)
     assert Shop.objects.get(pk=shop.pk).is_open is True
+
+
+@pytest.mark.timeout(180)
+def test_each_barista_sees_which_tickets_being_made_are_theirs(
+    context: BrowserContext, asgi_server: AsgiServer, celery_worker: CeleryWorker,
+) -> None:
+    ensure_shop_rules()
+    shop = make_shop("mine", name="Mine Coffee", is_open=True, drinks_per_window=9)
+    bea = make_user("bea", barista=True)
+    cal = make_user("cal", barista=True)
+    first, second = (queued(shop, make_customer(name, f"{name.lower()}@example.com"))
+                     for name in ("Ada", "Ben"))
+    order_claim(order=first, barista=bea)
+    order_claim(order=second, barista=cal)
+    page = context.new_page()
+    log_in(page, asgi_server, "bea", f"/shop/{shop.slug}/barista/")
+    making = page.locator('[data-column="IN_PRODUCTION"] .ticket')
+    expect(making).to_have_count(2)
+    mine = page.locator('[data-column="IN_PRODUCTION"] .ticket[data-mine="true"]')
+    expect(mine).to_have_count(1)
+    expect(mine).to_contain_text("for Ada")
+    expect(mine).to_contain_text("Yours")
+    expect(making.filter(has_text="for Ben")).not_to_contain_text("Yours")
+    assert axe_violations(page) == []
