@@ -12,6 +12,7 @@
   const shopState = root.querySelector("[data-shop-state]");
   const toggle = root.querySelector("[data-toggle-shop]");
   const dialog = document.getElementById("barista-cancel");
+  const closeDialog = document.getElementById("barista-close");
   let orders = new Map();
   let shop = null;
   let readyMinutes = 10;
@@ -75,10 +76,12 @@
       class: "ticket", "data-order-id": order.id, "data-state": order.state,
       "data-age-level": order.state === "COMPLETED" ? "done" : level(age),
       "aria-busy": pending.has(order.id) ? "true" : null,
+      "data-mine": order.state === "IN_PRODUCTION" && mine ? "true" : null,
     }, [
       ui.el("div", { class: "ticket-head" }, [
         ui.el("span", { class: "ticket-number", text: "#" + (order.number || "?") }),
         order.robot ? ui.el("span", { class: "tag", text: "ROBOT" }) : null,
+        order.state === "IN_PRODUCTION" && mine ? ui.el("span", { class: "tag mine-tag", text: "Yours" }) : null,
         ui.el("span", { class: "ticket-age", "data-age": "", text: ui.age(age),
           title: order.state === "COMPLETED" ? "since ready" : "since ordered" }),
       ]),
@@ -187,13 +190,22 @@
     dialog.returnValue = "";
   });
 
-  toggle.addEventListener("click", function () {
-    if (!shop) return;
-    const opening = !shop.is_open;
+  function setOpen(opening) {
     toggle.disabled = true;
     toggle.textContent = opening ? "Opening…" : "Closing…";
     post("/shop/" + slug + "/barista/open/", { is_open: opening ? "true" : "false" })
       .catch(function (error) { applyShop(shop); showFlash(error.message); });
+  }
+
+  // Closing turns customers away, so it is confirmed first; opening is not.
+  toggle.addEventListener("click", function () {
+    if (!shop) return;
+    if (shop.is_open) { closeDialog.returnValue = ""; closeDialog.showModal(); return; }
+    setOpen(true);
+  });
+  closeDialog.addEventListener("close", function () {
+    if (closeDialog.returnValue === "close") setOpen(false);
+    else toggle.focus();
   });
 
   function applySnapshot(snapshot) {

@@ -110,6 +110,8 @@
       if (event.target.name === "drink") syncModifiers();
     });
     form.addEventListener("submit", function () {
+      // The answer is a new page: this tells it to put the focus on the order's status.
+      try { window.sessionStorage.setItem("focus-status", orderId); } catch (e) { /* private mode */ }
       const button = form.querySelector("button[type=submit]");
       window.setTimeout(function () { button.disabled = true; button.textContent = "Ordering…"; }, 0);
     });
@@ -157,4 +159,19 @@
     onState: function (m) { if (m.type === "shop") applyShop(m.shop); },
   });
   renderOrder(current);
+  focusStatusAfterOrdering();
+
+  // After "Order" the status replaces the menu; a keyboard or screen-reader user lands on it.
+  function focusStatusAfterOrdering() {
+    let asked = null;
+    try {
+      asked = window.sessionStorage.getItem("focus-status");
+      window.sessionStorage.removeItem("focus-status");
+    } catch (e) { return; }
+    if (asked !== orderId) return;
+    const title = field("title");
+    if (title.closest("[hidden]")) return;
+    title.setAttribute("tabindex", "-1");
+    title.focus();
+  }
 })();

@@ -93,17 +93,20 @@
 
   function renderBoards() {
     const preparing = [];
+    const queue = [];
     const ready = [];
     orders.forEach(function (order) {
-      if (order.state === "QUEUED" || order.state === "IN_PRODUCTION") preparing.push(order);
+      if (order.state === "IN_PRODUCTION") preparing.push(order);
+      else if (order.state === "QUEUED") queue.push(order);
       else if (order.state === "COMPLETED" && order.finished_at &&
                now() - Date.parse(order.finished_at) < readyMinutes * 60000) ready.push(order);
     });
     preparing.sort(function (a, b) { return (a.number || 0) - (b.number || 0); });
+    queue.sort(function (a, b) { return (a.number || 0) - (b.number || 0); });
     ready.sort(function (a, b) { return Date.parse(b.finished_at) - Date.parse(a.finished_at); });
     // Redraw only when something changed (a redraw would replay the cards' animation), and
     // animate only the numbers that just arrived.
-    const signature = preparing.concat(ready).map(function (o) { return o.id + ":" + o.state + ":" + o.number; }).join("|");
+    const signature = preparing.concat(["|"], queue, ["|"], ready).map(function (o) { return o.id + ":" + o.state + ":" + o.number; }).join("|");
     if (signature === lastSignature) return;
     lastSignature = signature;
     function item(order) {
@@ -115,11 +118,23 @@
         ui.el("span", { class: "number-drink", text: order.drink }),
       ]);
     }
-    const p = root.querySelector('[data-board="preparing"]');
-    p.replaceChildren.apply(p, preparing.slice(0, 14).map(item));
-    const r = root.querySelector('[data-board="ready"]');
-    r.replaceChildren.apply(r, ready.slice(0, 10).map(item));
-    shown = new Set(preparing.concat(ready).map(function (o) { return o.id + ":" + o.state; }));
+    // Each list shows what fits a 1080p screen; past that one card says how many more there are.
+    function fill(name, list, fits) {
+      const board = root.querySelector('[data-board="' + name + '"]');
+      const cards = list.length > fits ? list.slice(0, fits - 1).map(item) : list.map(item);
+      if (list.length > fits) {
+        cards.push(ui.el("li", { class: "number-card more", "data-more": String(list.length - fits + 1) }, [
+          ui.el("span", { class: "number", text: "+" + (list.length - fits + 1) }),
+          ui.el("span", { class: "number-drink", text: "more" }),
+        ]));
+      }
+      board.replaceChildren.apply(board, cards);
+      root.querySelector('[data-empty-for="' + name + '"]').hidden = list.length > 0;
+    }
+    fill("preparing", preparing, 4);
+    fill("queue", queue, 8);
+    fill("ready", ready, 8);
+    shown = new Set(preparing.concat(queue, ready).map(function (o) { return o.id + ":" + o.state; }));
     initialised = true;
   }
 

@@ -118,6 +118,7 @@ def test_closing_the_shop_hides_the_code_and_refusals_leave_the_window_as_it_was
     before = redeemed(shop)
 
     barista.get_by_role("button", name="Close the shop").click()
+    barista.get_by_role("button", name="Yes, close the shop").click()
     expect(barista.get_by_role("button", name="Open the shop")).to_be_visible(timeout=LIVE)
     expect(display.get_by_role("heading", name="Sorry, we're closed")).to_be_visible(
         timeout=LIVE)

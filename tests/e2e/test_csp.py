@@ -169,6 +169,7 @@ def test_customer_barista_and_display_pages_pass_the_policy_and_stay_live(
     expect(barista.page.locator('[data-column="IN_PRODUCTION"] .ticket')).to_contain_text(
         "Being made by you", timeout=LIVE)
     barista.page.get_by_role("button", name="Close the shop").click()
+    barista.page.get_by_role("button", name="Yes, close the shop").click()
     expect(barista.page.get_by_role("button", name="Open the shop")).to_be_visible(timeout=LIVE)
     customer.visit(f"/shop/{shop.slug}/")
     expect(page.locator("[data-open-text]")).to_have_text("Closed")

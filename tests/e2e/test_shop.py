@@ -148,7 +148,7 @@ def test_order_from_scan_to_pickup_and_a_customer_time_out(
     expect(customer.locator('[data-field="number-value"]')).to_have_text(str(number))
     shots(customer, "customer-queued")
 
-    # The barista's New column and the display's Preparing board fill in, without a reload.
+    # The barista's New column and the display's In queue list fill in, without a reload.
     new_column = barista.locator('[data-column="QUEUED"]')
     ticket = new_column.locator(".ticket", has_text="Latte")
     expect(ticket).to_be_visible(timeout=LIVE)
@@ -156,8 +156,9 @@ def test_order_from_scan_to_pickup_and_a_customer_time_out(
     expect(ticket).to_contain_text("Oat · Vanilla")
     expect(ticket).to_contain_text("for Ada")
     expect(ticket).to_have_attribute("data-age-level", "fresh")
-    expect(display.locator('[data-board="preparing"] .number')).to_have_text([str(number)],
-                                                                             timeout=LIVE)
+    expect(display.locator('[data-board="queue"] .number')).to_have_text([str(number)],
+                                                                        timeout=LIVE)
+    expect(display.locator('[data-board="preparing"] .number')).to_have_count(0)
     shots(barista, "barista-new")
 
     # The barista makes it; the customer sees who.
@@ -165,6 +166,9 @@ def test_order_from_scan_to_pickup_and_a_customer_time_out(
     making = barista.locator('[data-column="IN_PRODUCTION"] .ticket', has_text="Latte")
     expect(making).to_contain_text("Being made by you", timeout=LIVE)
     expect(new_column.locator(".ticket")).to_have_count(0)
+    expect(display.locator('[data-board="preparing"] .number')).to_have_text([str(number)],
+                                                                             timeout=LIVE)
+    expect(display.locator('[data-board="queue"] .number')).to_have_count(0)
     expect(customer.locator('[data-field="text"]')).to_have_text(
         "Your drink is being made by Bea.", timeout=LIVE)
     shots(barista, "barista-making")
@@ -213,6 +217,7 @@ def test_order_from_scan_to_pickup_and_a_customer_time_out(
     expect(customer.locator("[data-open-text]")).to_have_text("Open")
     expect(customer.locator("[data-live-indicator]")).to_have_text("live")
     barista.get_by_role("button", name="Close the shop").click()
+    barista.get_by_role("button", name="Yes, close the shop").click()
     expect(barista.get_by_role("button", name="Open the shop")).to_be_visible(timeout=LIVE)
     expect(customer.locator("[data-open-text]")).to_have_text("Closed", timeout=LIVE)
     expect(display.get_by_role("heading", name="Sorry, we're closed")).to_be_visible(
