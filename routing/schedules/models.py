@@ -38,6 +38,8 @@ class ScheduleGroup(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # A deleted group that held schedules stays (soft-deleted), as they do; its name is free.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # EventBridge Scheduler tags groups, not schedules (routing.schedules.group_tags).
+    tags = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

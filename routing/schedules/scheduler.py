@@ -9,6 +9,7 @@ that its firings are ordinary deliveries. A bus target needs none: each firing p
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +36,7 @@ from routing.services.rules import (
     Actor,
     target_access_check,
 )
+from routing.services.tags import tags_validate
 
 NAME_PATTERN = "[0-9a-zA-Z-_.]+"
 MAX_WINDOW_MINUTES = 1440
@@ -126,12 +128,13 @@ def group_get(name: str) -> ScheduleGroup:
     return group
 
 
-def group_create(*, name: str) -> ScheduleGroup:
+def group_create(*, name: str, tags: Mapping[str, str] | None = None) -> ScheduleGroup:
     _name_check(name, "Schedule group", "Name")
+    valid_tags = tags_validate(tags or {})
     group_ensure_default()
     try:
         with transaction.atomic():
-            return ScheduleGroup.objects.create(name=name)
+            return ScheduleGroup.objects.create(name=name, tags=valid_tags)
     except IntegrityError:
         raise Conflict(f"Schedule group {name} already exists.", field="Name") from None
 

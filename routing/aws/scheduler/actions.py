@@ -5,14 +5,16 @@ the action. Every rule lives in routing.schedules.scheduler; these only translat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from routing.aws.actions.common import tags_param
 from routing.aws.auth import AwsCaller
 from routing.aws.params import Params, decode_next_token, encode_next_token
 from routing.aws.scheduler import shapes
 from routing.aws.scheduler.targets import target_from_aws
 from routing.errors import ValidationError
+from routing.schedules.group_tags import group_tag, group_tags_of, group_untag
 from routing.schedules.models import (
     DEFAULT_GROUP_NAME,
     AfterCompletion,
@@ -35,7 +37,6 @@ from routing.services.rules import Actor
 
 Output = dict[str, Any]
 NO_KMS = "inputs are stored by the bus's own database, not encrypted with a KMS key."
-NO_TAGS = "tags are not kept."
 MAX_RESULTS = 100
 
 
@@ -45,6 +46,8 @@ class SchedulerRequest:
     query: Mapping[str, str]
     body: Params
     caller: AwsCaller
+    # Every value of each query member (UntagResource repeats TagKeys).
+    query_lists: Mapping[str, list[str]] = field(default_factory=dict)
 
     @property
     def creator(self) -> Creator:
@@ -157,8 +160,8 @@ def list_schedules(request: SchedulerRequest) -> Output:
 # Groups ------------------------------------------------------------------------------------
 
 def create_schedule_group(request: SchedulerRequest) -> Output:
-    request.body.refuse("Tags", why=NO_TAGS)
-    return {"ScheduleGroupArn": group_create(name=request.path_name).arn}
+    group = group_create(name=request.path_name, tags=tags_param(request.body))
+    return {"ScheduleGroupArn": group.arn}
 
 
 def get_schedule_group(request: SchedulerRequest) -> Output:
@@ -179,18 +182,25 @@ def list_schedule_groups(request: SchedulerRequest) -> Output:
                         "ListScheduleGroups", page.next_after)
 
 
-# Tags: none are kept; listing answers none, adding is refused by name.
+# Tags: on schedule groups, as the Scheduler keeps them (the path's {Name} is the ARN).
 
 def list_tags_for_resource(request: SchedulerRequest) -> Output:
-    return {"Tags": []}
+    tags = group_tags_of(arn=request.path_name)
+    return {"Tags": [{"Key": key, "Value": value} for key, value in sorted(tags.items())]}
 
 
 def tag_resource(request: SchedulerRequest) -> Output:
-    raise ValidationError(f"TagResource is not supported by this event bus: {NO_TAGS} See "
-                          "docs/aws-compat.md.", field="Tags")
+    request.body.structures("Tags", required=True)
+    group_tag(arn=request.path_name, tags=tags_param(request.body))
+    return {}
 
 
 def untag_resource(request: SchedulerRequest) -> Output:
+    keys = request.query_lists.get("TagKeys", [])
+    if not keys:
+        raise ValidationError("1 validation error detected: Value null at 'tagKeys' failed to "
+                              "satisfy constraint: Member must not be null", field="TagKeys")
+    group_untag(arn=request.path_name, keys=keys)
     return {}
 
 

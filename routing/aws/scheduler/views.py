@@ -90,7 +90,9 @@ def _handle(request: HttpRequest, resource: str, name: str | None) -> dict[str, 
             f"{'/{Name}' if name is not None else ''} (see docs/aws-compat.md).",
             code="UnknownOperationException")
     query = {key: request.GET[key] for key in request.GET}
-    return action(SchedulerRequest(name=name, query=query, body=_json_body(body), caller=caller))
+    lists = {key: request.GET.getlist(key) for key in request.GET}
+    return action(SchedulerRequest(name=name, query=query, body=_json_body(body), caller=caller,
+                                   query_lists=lists))
 
 
 def _endpoint(request: HttpRequest, resource: str, name: str | None) -> HttpResponse:

@@ -141,9 +141,9 @@ def test_every_action_round_trips(scheduler: Any, recorder: Recorder) -> None:
         "shop"]
     assert scheduler.list_schedules(NamePrefix="eve")["Schedules"] == []
     assert scheduler.list_tags_for_resource(ResourceArn=group["ScheduleGroupArn"])["Tags"] == []
-    with pytest.raises(scheduler.exceptions.ValidationException):
-        scheduler.tag_resource(ResourceArn=group["ScheduleGroupArn"],
-                               Tags=[{"Key": "k", "Value": "v"}])
+    scheduler.tag_resource(ResourceArn=group["ScheduleGroupArn"], Tags=[{"Key": "k", "Value": "v"}])
+    assert scheduler.list_tags_for_resource(ResourceArn=group["ScheduleGroupArn"])["Tags"] == [
+        {"Key": "k", "Value": "v"}]
 
     scheduler.delete_schedule(Name="morning")
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
@@ -335,3 +335,45 @@ def test_unsigned_and_wrongly_signed_requests_are_refused(asgi_server: AsgiServe
     with pytest.raises(events_signed.exceptions.ClientError) as scoped:
         events_signed.list_rules()
     assert scoped.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_schedule_groups_keep_tags_and_schedules_take_none(scheduler: Any,
+                                                             recorder: Recorder) -> None:
+    group_arn = scheduler.create_schedule_group(
+        Name="tagged", Tags=[{"Key": "team", "Value": "bar"}, {"Key": "cost", "Value": "7"}],
+    )["ScheduleGroupArn"]
+
+    def tags(resource: str) -> dict[str, str]:
+        listed = scheduler.list_tags_for_resource(ResourceArn=resource)["Tags"]
+        return {tag["Key"]: tag["Value"] for tag in listed}
+
+    assert tags(group_arn) == {"team": "bar", "cost": "7"}
+    scheduler.tag_resource(ResourceArn=group_arn, Tags=[{"Key": "team", "Value": "kitchen"},
+                                                         {"Key": "floor", "Value": "1"}])
+    assert tags(group_arn) == {"team": "kitchen", "cost": "7", "floor": "1"}
+    scheduler.untag_resource(ResourceArn=group_arn, TagKeys=["cost", "floor", "absent"])
+    assert tags(group_arn) == {"team": "kitchen"}
+    assert tags(arn("schedule-group", "default")) == {}
+
+    refusals = {
+        "51 tags": lambda: scheduler.tag_resource(
+            ResourceArn=group_arn, Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(51)]),
+        "aws: prefix": lambda: scheduler.tag_resource(
+            ResourceArn=group_arn, Tags=[{"Key": "aws:owner", "Value": "me"}]),
+        "on create": lambda: scheduler.create_schedule_group(
+            Name="reserved", Tags=[{"Key": "aws:x", "Value": "y"}]),
+        "a schedule": lambda: scheduler.tag_resource(
+            ResourceArn=arn("schedule", "tagged/morning"), Tags=[{"Key": "a", "Value": "b"}]),
+    }
+    for what, call in refusals.items():
+        with pytest.raises(scheduler.exceptions.ValidationException):
+            call()
+        assert tags(group_arn) == {"team": "kitchen"}, what
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.tag_resource(ResourceArn=arn("schedule-group", "missing"),
+                               Tags=[{"Key": "a", "Value": "b"}])
+    # The refused create left no group behind: the name is still free.
+    scheduler.create_schedule_group(Name="reserved")
+
+    for response in recorder.responses:
+        assert not shape_errors(response.operation, response.status, response.body), response
