@@ -50,13 +50,32 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+class RawInsert:
+    """A multi-row INSERT of a model's table that names every column: the given values by
+    name, each other column its model default, so a column added later needs no change here."""
+
+    def __init__(self, model: Any, given: tuple[str, ...]) -> None:
+        from django.db import connection
+
+        fields = [field for field in model._meta.concrete_fields if field.column not in given]
+        self.given = given
+        self.defaults = tuple(field.get_db_prep_save(field.get_default(), connection)
+                              for field in fields)
+        columns = (*given, *(field.column for field in fields))
+        self.sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 (names from the model)
+                    f"VALUES ({', '.join('?' for _ in columns)})")
+
+    def rows(self, values: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [(*row, *self.defaults) for row in values]
+
+
 def fill(database: Path, count: int, now: datetime, seed: int = 7) -> dict[str, Any]:
     """Bulk-inserts with the sqlite3 module (no ORM, one transaction, no journal): events,
     then rules, targets, deliveries and attempts for a sample of them."""
     from django.core.management import call_command
     from django.db import connection
 
-    from routing.models import EventBus, Target
+    from routing.models import Delivery, DeliveryAttempt, Event, EventBus, Target
     from routing.services import Actor, TargetSpec, rule_put, targets_put
 
     call_command("migrate", verbosity=0)
@@ -71,6 +90,16 @@ def fill(database: Path, count: int, now: datetime, seed: int = 7) -> dict[str, 
     target = Target.objects.get(rule=rule, target_id="kitchen")
     target_id = target.pk
     revision_id = rule.revisions.order_by("-number").values_list("pk", flat=True)[0]
+    event_insert = RawInsert(Event, ("id", "bus_id", "source", "detail_type", "time", "detail",
+                                     "ingested_at", "account", "region", "published_by",
+                                     "publisher_kind", "publisher_ref"))
+    delivery_insert = RawInsert(Delivery, ("id", "event_id", "target_id", "rule_revision_id",
+                                           "status", "attempt_count", "next_attempt_at",
+                                           "expires_at", "created_at", "finished_at",
+                                           "last_error"))
+    attempt_insert = RawInsert(DeliveryAttempt, ("delivery_id", "number", "started_at",
+                                                 "finished_at", "outcome", "latency_ms",
+                                                 "worker"))
     connection.close()
 
     generator = random.Random(seed)  # noqa: S311 (sample data)
@@ -85,11 +114,7 @@ def fill(database: Path, count: int, now: datetime, seed: int = 7) -> dict[str, 
     batch: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        raw.executemany(
-            "INSERT INTO routing_event (id, bus_id, version, source, detail_type, time, account,"
-            " region, resources, detail, ingested_at, replay_name, forwarded_from, published_by)"
-            " VALUES (?, ?, '0', ?, ?, ?, '000000000000', 'local-1', '[]', ?, ?, '', NULL,"
-            " 'bench')", batch)
+        raw.executemany(event_insert.sql, event_insert.rows(batch))
         batch.clear()
 
     step = span / count
@@ -104,7 +129,8 @@ def fill(database: Path, count: int, now: datetime, seed: int = 7) -> dict[str, 
         }, separators=(",", ":"))
         text = stamp(moment)
         batch.append((key, generator.choices(bus_ids, weights)[0], generator.choice(SOURCES),
-                      generator.choice(TYPES), text, detail, text))
+                      generator.choice(TYPES), text, detail, text, "000000000000", "local-1",
+                      "service:bench", "service", "bench"))
         if index % (count // DELIVERIES or 1) == 0 and len(sample) < DELIVERIES:
             sample.append((key, text))
         if len(batch) == 20_000:
@@ -122,17 +148,10 @@ def fill(database: Path, count: int, now: datetime, seed: int = 7) -> dict[str, 
                            "dead" if dead else "succeeded", 1, text, text, text, text,
                            "HTTP 500" if dead else ""))
         latency = generator.lognormvariate(2.3, 0.8)
-        attempts.append((delivery_key, text, text, "failed" if dead else "succeeded", latency))
-    raw.executemany(
-        "INSERT INTO routing_delivery (id, event_id, target_id, rule_revision_id, status,"
-        " attempt_count, next_attempt_at, expires_at, created_at, finished_at, last_error,"
-        " last_error_code, exhausted_condition, redrive_count, attempts_before_redrive,"
-        " claimed_at, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, 0,"
-        " NULL, NULL)", deliveries)
-    raw.executemany(
-        "INSERT INTO routing_deliveryattempt (delivery_id, number, started_at, finished_at,"
-        " outcome, error_code, error, latency_ms, response_status, worker)"
-        " VALUES (?, 1, ?, ?, ?, '', '', ?, NULL, 'bench')", attempts)
+        attempts.append((delivery_key, 1, text, text, "failed" if dead else "succeeded",
+                         latency, "bench"))
+    raw.executemany(delivery_insert.sql, delivery_insert.rows(deliveries))
+    raw.executemany(attempt_insert.sql, attempt_insert.rows(attempts))
     raw.commit()
     raw.execute("ANALYZE")
     raw.commit()

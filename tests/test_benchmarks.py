@@ -38,3 +38,16 @@ def test_the_bench_baseline_views_are_not_in_production_urls() -> None:
     for path in ("/bench/ceiling", "/bench/ceiling-async", "/bench/heavy"):
         with pytest.raises(Resolver404):
             resolve(path, urlconf="coffeeshop.urls")
+
+
+def test_explorer_benchmark_fills_every_column_and_runs(tmp_path) -> None:
+    # It writes rows with raw SQL, so a column added to a model once broke it unseen.
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.explorer", "--events", "3000", "--runs", "1"],
+        cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(BASE_DIR),
+             "TMPDIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "inserted 3,000 events" in result.stdout
+    assert "metrics: overview figures" in result.stdout
