@@ -57,15 +57,6 @@ def shop_get(*, slug: str) -> Shop:
     return shop
 
 
-def order_get(*, order_id: str) -> Order:
-    order = Order.objects.select_related("shop", "customer", "barista").filter(
-        pk=order_id
-    ).first()
-    if order is None:
-        raise OrderError("There is no such order.", "not_found", field="order")
-    return order
-
-
 # Settings and menu ---------------------------------------------------------------------------
 
 def shop_settings(*, shop: Shop) -> dict[str, Any]:
@@ -112,16 +103,6 @@ def shop_menu(*, shop: Shop, available_only: bool = False) -> list[dict[str, Any
         for drink in _drinks(shop)
         if drink.available or not available_only
     ]
-
-
-def shop_config(*, shop: Shop) -> dict[str, Any]:
-    """Everything a page needs to know about a shop: its settings, menu and version."""
-    return {
-        "shopId": shop.slug,
-        "config": shop_settings(shop=shop),
-        "menuVersion": shop.config_version,
-        "menu": shop_menu(shop=shop),
-    }
 
 
 def menu_drink(*, shop: Shop, name: str) -> tuple[MenuDrink, Drink] | None:
