@@ -1,16 +1,16 @@
 """Reads the pages share: config and menu, the board, a customer's history and allowance, an
-order's journey, the shop's metrics."""
+order's journey."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from orders import selectors
-from orders.models import Customer, DailyMetric, JourneyEntry, Shop
+from orders.models import Customer, JourneyEntry, Shop
 from orders.services import OrderError, order_cancel, order_complete, qr_window_current
 from orders.workflow import MenuGroup
 from tests.orders.conftest import claimed, make_customer, queued, redeem, started
@@ -115,20 +115,3 @@ def test_the_journey_lists_steps_in_order(shop: Shop, customer: Customer) -> Non
 ])
 def test_journey_step_names(detail_type: str, step: str) -> None:
     assert selectors.journey_step_name(detail_type) == step
-
-
-def test_shop_metrics_per_day(shop: Shop) -> None:
-    today = date(2026, 11, 29)
-    DailyMetric.objects.create(shop=shop, business_date=today, name="orders.completed", count=3)
-    DailyMetric.objects.create(shop=shop, business_date=today - timedelta(days=2),
-                               name="orders.completed", count=1)
-    DailyMetric.objects.create(shop=shop, business_date=today, name="wait.Latte", count=2,
-                               total=200)
-    DailyMetric.objects.create(shop=shop, business_date=today - timedelta(days=1),
-                               name="wait.Latte", count=2, total=40)
-    DailyMetric.objects.create(shop=shop, business_date=today - timedelta(days=30),
-                               name="orders.completed", count=99)
-    metrics = selectors.shop_metrics(shop=shop, days=3, today=today)
-    assert metrics["dates"] == ["2026-11-27", "2026-11-28", "2026-11-29"]
-    assert metrics["series"]["orders.completed"] == [1, 0, 3]
-    assert metrics["averageWaitSeconds"] == {"Latte": 60.0}
