@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-BARISTAS_GROUP = "baristas"
+from orders.permissions import BARISTAS_GROUP
 
 
 @dataclass(frozen=True)

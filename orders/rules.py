@@ -7,7 +7,6 @@ that. See docs/orders.md."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +16,14 @@ from orders.events import BUS_NAME, SOURCE, DetailType, ensure_bus
 from orders.privacy import retention_days
 from routing.errors import AlreadyExists
 from routing.models import Archive, Rule
-from routing.services import Actor, TargetSpec, rule_put, targets_put
-
-logger = logging.getLogger(__name__)
+from routing.services import (
+    Actor,
+    TargetSpec,
+    archive_create,
+    archive_update,
+    rule_put,
+    targets_put,
+)
 
 ACTOR = Actor.system("orders.rules")
 ARCHIVE_NAME = "serverlesspresso-all"
@@ -109,13 +113,6 @@ def ensure_shop_rules() -> list[str]:
 
 
 def _ensure_archive() -> bool:
-    try:
-        from routing.services.archives import archive_create
-    except ImportError:
-        logger.info("routing has no archives yet: archive %s not created", ARCHIVE_NAME)
-        return False
-    from routing.services.archives import archive_update
-
     # The shop's events are kept as long as its orders and journeys (ORDERS_RETENTION_DAYS):
     # an archive that kept them longer would keep what an order's expiry let go.
     days = retention_days()

@@ -1,5 +1,6 @@
 """Reads of the coffee shop that span relations: a shop's settings and menu, an order's journey,
-a customer's history and daily allowance, today's board, the shop's metrics.
+a customer's history and daily allowance, today's board (the shop's metrics are in
+orders/metrics.py).
 
 Each is general (pages, sockets, admin and the simulator share them) and returns model
 instances or plain JSON-ready data in a small, fixed number of queries. None of them ever
@@ -8,7 +9,6 @@ exposes a QR code or a wait token (the display gets its code from `qr_window_cur
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -18,7 +18,6 @@ from django.utils import timezone
 from orders.events import iso
 from orders.models import (
     Customer,
-    DailyMetric,
     Drink,
     JourneyEntry,
     ModifierGroup,
@@ -55,15 +54,6 @@ def shop_get(*, slug: str) -> Shop:
     if shop is None:
         raise OrderError(f"There is no shop called {slug!r}.", "not_found", field="shop")
     return shop
-
-
-def order_get(*, order_id: str) -> Order:
-    order = Order.objects.select_related("shop", "customer", "barista").filter(
-        pk=order_id
-    ).first()
-    if order is None:
-        raise OrderError("There is no such order.", "not_found", field="order")
-    return order
 
 
 # Settings and menu ---------------------------------------------------------------------------
@@ -112,16 +102,6 @@ def shop_menu(*, shop: Shop, available_only: bool = False) -> list[dict[str, Any
         for drink in _drinks(shop)
         if drink.available or not available_only
     ]
-
-
-def shop_config(*, shop: Shop) -> dict[str, Any]:
-    """Everything a page needs to know about a shop: its settings, menu and version."""
-    return {
-        "shopId": shop.slug,
-        "config": shop_settings(shop=shop),
-        "menuVersion": shop.config_version,
-        "menu": shop_menu(shop=shop),
-    }
 
 
 def menu_drink(*, shop: Shop, name: str) -> tuple[MenuDrink, Drink] | None:
@@ -251,35 +231,3 @@ def order_journey(*, order: Order) -> list[dict[str, Any]]:
         }
         for entry in JourneyEntry.objects.filter(order=order).order_by("time", "id")
     ]
-
-
-# Metrics -------------------------------------------------------------------------------------
-
-def shop_metrics(
-    *, shop: Shop, days: int = 7, today: date | None = None
-) -> dict[str, Any]:
-    """The dashboard's shop charts for the last `days` days (today included):
-
-        {"dates": ["2026-11-23", ...],
-         "series": {"orders.completed": [3, 0, ...], "drink.Latte": [...], ...},
-         "averageWaitSeconds": {"Latte": 95.0, ...}}   # over the whole period
-    """
-    today = today or shop.business_date(timezone.now())
-    dates = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    position = {day: index for index, day in enumerate(dates)}
-    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(dates))
-    waits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    rows = DailyMetric.objects.filter(shop=shop, business_date__in=dates)
-    for metric in rows:
-        series[metric.name][position[metric.business_date]] = metric.count
-        if metric.name.startswith("wait."):
-            waits[metric.name.removeprefix("wait.")][0] += metric.total
-            waits[metric.name.removeprefix("wait.")][1] += metric.count
-    return {
-        "dates": [day.isoformat() for day in dates],
-        "series": dict(sorted(series.items())),
-        "averageWaitSeconds": {
-            drink: round(total / count, 1) for drink, (total, count) in sorted(waits.items())
-            if count
-        },
-    }

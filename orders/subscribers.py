@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.events import DetailType, shop_published
+from orders.metrics import Counter, counter_name
 from orders.models import DailyMetric, JourneyEntry, Order, ProcessedEvent, Shop
 from orders.services import order_announce, order_start
 from orders.workflow import OrderError
@@ -79,35 +80,35 @@ def announce_waiting_order(payload: Any, context: HandlerContext) -> None:
 # Metrics -------------------------------------------------------------------------------------
 
 def metric_increments(detail_type: str, detail: dict[str, Any]) -> Iterator[tuple[str, float]]:
-    """The (metric name, quantity) pairs one event adds to; each adds 1 to its count and the
-    quantity to its total."""
+    """The (counter name, quantity) pairs one event adds to; each adds 1 to its count and the
+    quantity to its total. orders/metrics.py reads them back."""
     match detail_type:
         case DetailType.NEW_ORDER:
-            yield "orders.started", 0
+            yield counter_name(Counter.ORDERS, "started"), 0
         case DetailType.SHOP_UNAVAILABLE:
-            yield "orders.unavailable", 0
+            yield counter_name(Counter.ORDERS, "unavailable"), 0
             if isinstance(detail.get("reason"), str):
-                yield f"orders.unavailable.{detail['reason']}", 0
+                yield counter_name(Counter.ORDERS, "unavailable", detail["reason"]), 0
         case DetailType.PROCESSOR_WAITING_COMPLETION:
-            yield "orders.submitted", 0
+            yield counter_name(Counter.ORDERS, "submitted"), 0
         case DetailType.MANAGER_WAITING_COMPLETION:
             drink_order = detail.get("drinkOrder") or {}
             if isinstance(drink_order.get("drink"), str):
-                yield f"drink.{drink_order['drink']}", 0
+                yield counter_name(Counter.DRINK, drink_order["drink"]), 0
             for option in drink_order.get("modifiers") or []:
                 if isinstance(option, str):
-                    yield f"modifier.{option}", 0
+                    yield counter_name(Counter.MODIFIER, option), 0
         case DetailType.ORDER_COMPLETED:
-            yield "orders.completed", 0
+            yield counter_name(Counter.ORDERS, "completed"), 0
             wait = detail.get("waitSeconds")
             if isinstance(detail.get("drink"), str) and isinstance(wait, int | float):
-                yield f"wait.{detail['drink']}", float(wait)
+                yield counter_name(Counter.WAIT, detail["drink"]), float(wait)
         case DetailType.ORDER_CANCELLED:
-            yield "orders.cancelled", 0
+            yield counter_name(Counter.ORDERS, "cancelled"), 0
             if isinstance(detail.get("cancelledBy"), str):
-                yield f"orders.cancelled.{detail['cancelledBy']}", 0
+                yield counter_name(Counter.ORDERS, "cancelled", detail["cancelledBy"]), 0
         case DetailType.ORDER_TIMEOUT:
-            yield "orders.timed_out", 0
+            yield counter_name(Counter.ORDERS, "timed_out"), 0
         case _:
             return
 
@@ -135,7 +136,7 @@ def record_metrics(payload: Any, context: HandlerContext) -> None:
             return  # counted by an earlier delivery of this event, or of the one it replays
         for name, quantity in increments:
             metric, _ = DailyMetric.objects.get_or_create(shop=shop, business_date=day,
-                                                          name=name[:100])
+                                                          name=name)
             DailyMetric.objects.filter(pk=metric.pk).update(count=F("count") + 1,
                                                             total=F("total") + quantity)
 

@@ -5,8 +5,9 @@ Counters count since 00:00 UTC today and so fall back to zero once a day, which 
 rate() and increase() read as an ordinary counter reset. A counter of every row ever stored
 could not be kept honest: the retention purge deletes old events, and a counter that shrinks by
 the purged amount is not a reset Prometheus can recognise. Today's rows are never purged (the
-retention is at least a day), so a counter over them only grows. The shop's counters are its
-current business day's. Gauges are the current state.
+retention is at least a day), so a counter over them only grows. Other apps' families come from
+the providers they register (routing.metric_providers): the shop's counters are its current
+business day's. Gauges are the current state.
 
 Access: `Authorization: Bearer <METRICS_BEARER_TOKEN>` when that setting is set, or a staff
 session. See docs/dashboard.md."""
@@ -25,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from routing.metric_providers import PrometheusFamily, prometheus_families
 from routing.models import DeliveryStatus, ReplayState
 from routing.selectors import metrics as figures
 
@@ -164,7 +166,7 @@ def collect(*, now: datetime | None = None) -> list[Family]:
         replays.add(replay_counts.get(state, 0), state=state)
     families += [rules, replays]
 
-    families += _shop_families(figures.shop_today(now=now))
+    families += [_provided(family) for family in prometheus_families(now=now)]
 
     took = Family("coffeeshop_metrics_scrape_duration_seconds", "gauge",
                   "How long reading these figures from the database took.")
@@ -173,24 +175,11 @@ def collect(*, now: datetime | None = None) -> list[Family]:
     return families
 
 
-def _shop_families(shops: Iterable[figures.ShopToday]) -> list[Family]:
-    orders = Family("coffeeshop_shop_orders_total", "counter",
-                    "Orders per shop and outcome in the shop's current business day "
-                    "(started, completed, cancelled, timed_out, unavailable).")
-    drinks = Family("coffeeshop_shop_drinks_total", "counter",
-                    "Drinks ordered per shop in its current business day.")
-    waits = Family("coffeeshop_shop_wait_seconds", "summary",
-                   "Wait from submitting an order to its pickup, per drink, in the shop's "
-                   "current business day.")
-    for shop in shops:
-        for outcome, count in shop.orders.items():
-            orders.add(count, shop=shop.slug, outcome=outcome)
-        for drink, count in sorted(shop.drinks.items()):
-            drinks.add(count, shop=shop.slug, drink=drink)
-        for drink, (count, total) in sorted(shop.waits.items()):
-            waits.add(total, "_sum", shop=shop.slug, drink=drink)
-            waits.add(count, "_count", shop=shop.slug, drink=drink)
-    return [orders, drinks, waits]
+def _provided(family: PrometheusFamily) -> Family:
+    """A family another app's metrics provider gave, as this module writes its own."""
+    return Family(family.name, family.kind, family.help,
+                  [(sample.suffix, dict(sample.labels), sample.value)
+                   for sample in family.samples])
 
 
 def _bearer(request: HttpRequest) -> str:

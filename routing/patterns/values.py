@@ -19,7 +19,6 @@ give the path `detail.state.status`.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
@@ -80,17 +79,6 @@ def scalar_key(value: Any) -> ValueKey:
     if isinstance(value, Decimal):
         return number_key(float(value))
     raise TypeError(f"not a JSON scalar: {type(value).__name__}")
-
-
-def describe_key(key: ValueKey) -> str:
-    """The JSON spelling of a value key (for messages and docs)."""
-    if isinstance(key, float):
-        return repr(int(key)) if key.is_integer() and math.isfinite(key) else repr(key)
-    if isinstance(key, str):
-        return '"' + key + '"'
-    if key is None:
-        return "null"
-    return repr(key)
 
 
 class FlatEvent:

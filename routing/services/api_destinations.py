@@ -23,15 +23,6 @@ def api_destination_get(name: str) -> ApiDestination:
                        f"'{name}' does not exist.", field="Name") from None
 
 
-def api_destination_get_by_arn(arn: str) -> ApiDestination:
-    _, _, rest = arn.partition(":api-destination/")
-    name, _, uid = rest.partition("/")
-    destination = api_destination_get(name)
-    if uid and uid.split("/")[0] != str(destination.uid):
-        raise NotFound(f"API destination {arn} does not exist.", field="Arn")
-    return destination
-
-
 def _endpoint_check(endpoint: str) -> None:
     if not 1 <= len(endpoint) <= 2048:
         raise ValidationError("InvocationEndpoint must be 1 to 2048 characters.",

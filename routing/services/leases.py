@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections
@@ -38,10 +38,6 @@ def lease_seconds(target: Target) -> float:
     if target.kind == TargetKind.WEBHOOK:
         return max(floor, 2 * float(target.webhook_timeout_seconds))
     return floor
-
-
-def lease_expiry(target: Target, now: datetime) -> datetime:
-    return now + timedelta(seconds=lease_seconds(target))
 
 
 @dataclass

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 
-from coffeeshop.demo import BARISTAS_GROUP
 from orders.events import BUS_NAME
 from orders.models import Customer, Drink, ModifierGroup, ModifierOption, Order, Shop
+from orders.permissions import BARISTAS_GROUP
 from orders.services import (
     customer_create,
     order_claim,

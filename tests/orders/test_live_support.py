@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from coffeeshop.demo import BARISTAS_GROUP
 from orders.models import Customer, Drink, ModifierGroup, ModifierOption, Order, Shop
+from orders.permissions import BARISTAS_GROUP
 from orders.workflow import OrderState, WaitKind
 
 # Must never leave the server: tests look for it in every page and push.

@@ -1,16 +1,16 @@
 """Reads the pages share: config and menu, the board, a customer's history and allowance, an
-order's journey, the shop's metrics."""
+order's journey."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from orders import selectors
-from orders.models import Customer, DailyMetric, JourneyEntry, Shop
+from orders.models import Customer, JourneyEntry, Shop
 from orders.services import OrderError, order_cancel, order_complete, qr_window_current
 from orders.workflow import MenuGroup
 from tests.orders.conftest import claimed, make_customer, queued, redeem, started
@@ -18,18 +18,16 @@ from tests.orders.conftest import claimed, make_customer, queued, redeem, starte
 pytestmark = pytest.mark.django_db
 
 
-def test_shop_config_has_settings_menu_and_version(shop: Shop) -> None:
-    config = selectors.shop_config(shop=shop)
-    assert config["shopId"] == "test"
-    assert config["menuVersion"] == 1
-    assert config["config"] == {
+def test_shop_settings_and_menu(shop: Shop) -> None:
+    assert selectors.shop_settings(shop=shop) == {
         "name": "Test Bar", "open": True, "maxQueue": 10, "maxOrdersPerCustomerPerDay": 1,
         "guestOrders": False,
         "customerTimeoutSeconds": 300, "baristaTimeoutSeconds": 900, "drinksPerWindow": 10,
         "windowSeconds": 300, "timezone": "UTC",
     }
-    assert [d["name"] for d in config["menu"]] == ["Espresso", "Latte", "Cappuccino"]
-    latte = config["menu"][1]
+    menu = selectors.shop_menu(shop=shop)
+    assert [d["name"] for d in menu] == ["Espresso", "Latte", "Cappuccino"]
+    latte = menu[1]
     assert latte == {
         "name": "Latte", "icon": "latte", "available": True,
         "groups": [
@@ -41,7 +39,7 @@ def test_shop_config_has_settings_menu_and_version(shop: Shop) -> None:
     }
     available = selectors.shop_menu(shop=shop, available_only=True)
     assert [d["name"] for d in available] == ["Espresso", "Latte"]
-    assert qr_window_current(shop=shop).code not in str(config)
+    assert qr_window_current(shop=shop).code not in str(menu)
 
 
 def test_menu_drink_feeds_the_validator(shop: Shop) -> None:
@@ -57,8 +55,6 @@ def test_lookups_raise_order_errors(db: None) -> None:
     with pytest.raises(OrderError) as error:
         selectors.shop_get(slug="nowhere")
     assert (error.value.code, error.value.http_status) == ("not_found", 404)
-    with pytest.raises(OrderError):
-        selectors.order_get(order_id="nothing")
 
 
 def test_the_board_lists_queue_production_and_recently_ready(
@@ -119,20 +115,3 @@ def test_the_journey_lists_steps_in_order(shop: Shop, customer: Customer) -> Non
 ])
 def test_journey_step_names(detail_type: str, step: str) -> None:
     assert selectors.journey_step_name(detail_type) == step
-
-
-def test_shop_metrics_per_day(shop: Shop) -> None:
-    today = date(2026, 11, 29)
-    DailyMetric.objects.create(shop=shop, business_date=today, name="orders.completed", count=3)
-    DailyMetric.objects.create(shop=shop, business_date=today - timedelta(days=2),
-                               name="orders.completed", count=1)
-    DailyMetric.objects.create(shop=shop, business_date=today, name="wait.Latte", count=2,
-                               total=200)
-    DailyMetric.objects.create(shop=shop, business_date=today - timedelta(days=1),
-                               name="wait.Latte", count=2, total=40)
-    DailyMetric.objects.create(shop=shop, business_date=today - timedelta(days=30),
-                               name="orders.completed", count=99)
-    metrics = selectors.shop_metrics(shop=shop, days=3, today=today)
-    assert metrics["dates"] == ["2026-11-27", "2026-11-28", "2026-11-29"]
-    assert metrics["series"]["orders.completed"] == [1, 0, 3]
-    assert metrics["averageWaitSeconds"] == {"Latte": 60.0}

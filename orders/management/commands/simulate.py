@@ -20,9 +20,9 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from coffeeshop.demo import BARISTAS_GROUP
 from orders import selectors
 from orders.models import Customer, Order
+from orders.permissions import BARISTAS_GROUP
 from orders.services import (
     OrderError,
     customer_create,

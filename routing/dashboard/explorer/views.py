@@ -33,6 +33,7 @@ from routing.dashboard.explorer.forms import (
     apply_routing_error,
 )
 from routing.errors import NotFound, RoutingError, ValidationError
+from routing.metric_providers import Chart, DailyColumns, dashboard_sections
 from routing.models import ArchiveState
 from routing.selectors import deliveries as delivery_selectors
 from routing.selectors import metrics as metric_selectors
@@ -295,6 +296,21 @@ def _wait(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
+def _provided_chart(chart: Chart) -> dict[str, Any]:
+    """A chart another app's metrics provider gave, drawn as the page draws its own."""
+    if isinstance(chart, DailyColumns):
+        drawn = svg.column_chart(
+            [day.strftime("%a %d") for day in chart.days],
+            [svg.Line(series.name, series.values) for series in chart.series],
+            label=chart.label)
+    else:
+        drawn = svg.bar_chart(
+            [svg.Bar(bar.label, bar.value) for bar in chart.bars], label=chart.label,
+            value_format=_wait if chart.unit == "seconds" else svg.number,
+            colour=chart.colour or svg.PALETTE[0], empty_text=chart.empty_text)
+    return {"title": chart.title, "note": chart.note, "chart": drawn}
+
+
 @staff_page
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -329,26 +345,13 @@ def metrics(request: HttpRequest) -> HttpResponse:
             label="Dead letters waiting, per target", colour="#b3261e",
             empty_text="No dead letters: every delivery succeeded or is still trying"),
     }
-    shops = []
     days = max(7, line.choice.seconds // 86400)
-    for shop in metric_selectors.shop_figures(days=days):
-        labels = [day.strftime("%a %d") for day in shop.dates]
-        shops.append({
-            "shop": shop,
-            "orders": svg.column_chart(
-                labels, [svg.Line(outcome, [float(v) for v in shop.orders[outcome]])
-                         for outcome in ("started", "completed", "cancelled", "timed_out")],
-                label=f"{shop.name}: orders per day"),
-            "drinks": svg.bar_chart([svg.Bar(drink, count) for drink, count in shop.drinks],
-                                    label=f"{shop.name}: drinks sold, last {days} days",
-                                    empty_text="No drinks sold in this period"),
-            "waits": svg.bar_chart(
-                [svg.Bar(drink, seconds) for drink, seconds in shop.average_wait_seconds],
-                label=f"{shop.name}: average wait per drink, last {days} days",
-                value_format=_wait, colour="#3b6ea5",
-                empty_text="No drink collected in this period"),
-            "days": days,
-        })
+    sections = [
+        {"section": section, "panels": [
+            {"panel": panel, "charts": [_provided_chart(chart) for chart in panel.charts]}
+            for panel in section.panels]}
+        for section in dashboard_sections(days=days, now=timezone.now())
+    ]
     minutes = line.bucket_seconds // 60
     bucket_label = (f"{minutes // 60} hours" if minutes >= 120 else
                     "1 minute" if minutes == 1 else f"{minutes} minutes")
@@ -364,8 +367,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
                    "dead": sum(outcomes.dead)},
         "backlog_total": sum(item.count for item in backlog),
         "outbox": metric_selectors.outbox(),
-        "shops": shops,
-        "shop_installed": metric_selectors.shop_installed(),
+        "sections": sections,
     })
 
 

@@ -1,11 +1,12 @@
 """The dashboard's figures, checked against what the rows say: events per bucket per bus,
-matches per rule, delivery outcomes, exact latency quantiles, backlogs, the shop's counters."""
+matches per rule, delivery outcomes, exact latency quantiles, backlogs (the shop's counters
+are tested with orders/metrics.py)."""
 
 from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -160,38 +161,3 @@ def test_backlogs_and_outbox(default_bus: EventBus) -> None:
     assert figures.dead_letter_backlog == 3
     assert figures.outbox.count == 1
     assert figures.events_last_minute == 5
-
-
-def test_shop_figures_read_the_daily_counters() -> None:
-    from orders.models import DailyMetric
-    from tests.orders.test_live_support import make_shop
-
-    shop = make_shop("corner", name="Corner Coffee")
-    today = shop.business_date(timezone.now())
-    yesterday = today - timedelta(days=1)
-    rows = [
-        (today, "orders.started", 5, 0), (today, "orders.completed", 3, 0),
-        (yesterday, "orders.completed", 2, 0), (today, "orders.cancelled", 1, 0),
-        (today, "orders.timed_out", 1, 0), (today, "orders.cancelled.customer", 1, 0),
-        (today, "drink.Latte", 4, 0), (yesterday, "drink.Espresso", 2, 0),
-        (today, "wait.Latte", 2, 300.0), (yesterday, "wait.Latte", 1, 60.0),
-        (today - timedelta(days=30), "drink.Mocha", 9, 0),  # outside the window
-    ]
-    for day, name, count, total in rows:
-        DailyMetric.objects.create(shop=shop, business_date=day, name=name, count=count,
-                                   total=total)
-    (figures,) = metrics.shop_figures(days=7)
-    assert figures.slug == "corner"
-    assert len(figures.dates) == 7
-    assert figures.dates[-1] == today
-    assert figures.orders["started"][-1] == 5
-    assert figures.orders["completed"][-2:] == [2, 3]
-    assert figures.orders["cancelled"][-1] == 1  # the ".customer" breakdown is not added again
-    assert figures.drinks == [("Latte", 4), ("Espresso", 2)]
-    assert figures.average_wait_seconds == [("Latte", 120.0)]
-
-    (counters,) = metrics.shop_today()
-    assert counters.orders["completed"] == 3
-    assert counters.drinks == {"Latte": 4}
-    assert counters.waits == {"Latte": (2, 300.0)}
-    assert isinstance(figures.dates[0], date)
