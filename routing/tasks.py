@@ -6,10 +6,11 @@ from celery import shared_task
 
 from routing.schedules.firing import schedules_fire
 from routing.schedules.scheduler_firing import scheduler_schedules_fire
-from routing.services.archives import events_purge_by_retention, replay_run, replays_resume
 from routing.services.delivery import deliveries_attempt, delivery_attempt
 from routing.services.matching import route_events as route_events_service
 from routing.services.oauth import connection_authorize
+from routing.services.replays import replay_run, replays_resume
+from routing.services.retention import events_purge_by_retention
 from routing.services.sweeper import sweep
 
 

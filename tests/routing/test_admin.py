@@ -49,7 +49,8 @@ from routing.services import (
     targets_put,
 )
 from routing.services.apikeys import apikey_authenticate, apikey_create
-from routing.services.archives import archive_create, replay_start
+from routing.services.archives import archive_create
+from routing.services.replays import replay_start
 from routing.services.rules import TargetFailure
 from routing.transform import InputTransformer, InvalidTargetInputError, TargetInput
 from tests.support.publishers import TEST_PUBLISHER
