@@ -28,7 +28,8 @@ from routing.models import (
     Target,
 )
 from routing.patterns import InvalidPatternError, Pattern, compile_pattern, flatten_event
-from routing.transform import TargetInput, render_target_input
+from routing.transform.rendering import render_target_input
+from routing.transform.target_input import TargetInput
 
 IMPACT_LIMITS = (100, 1000, 5000)
 IMPACT_EXAMPLES = 5

@@ -39,7 +39,7 @@ from routing.services.leases import LEASES, lease_seconds
 from routing.services.rules import target_input_of
 from routing.targets.base import AttemptFailure, DeliveryContext, SendDeferred
 from routing.targets.registry import ONE_MESSAGE_EACH, send_to_target
-from routing.transform import render_target_input
+from routing.transform.rendering import render_target_input
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,8 @@ from routing.schedules.expressions import InvalidScheduleExpression, parse_expre
 from routing.services.callers import CallerScope
 from routing.services.quotas import quotas
 from routing.services.tags import tags_validate
-from routing.transform import InvalidTargetInputError, TargetInput
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import TargetInput
 
 
 @dataclass(frozen=True)
@@ -443,7 +444,7 @@ def target_validate(spec: TargetSpec, bus: EventBus) -> None:
             raise ValidationError("Webhook timeout must be between 0.1 and 30 seconds.",
                                   field="Timeout")
     elif spec.kind == TargetKind.CHANNELS:
-        from routing.transform import validate_group_template
+        from routing.transform.group_names import validate_group_template
 
         try:
             validate_group_template(spec.address)

@@ -16,7 +16,8 @@ from routing.forms import EventPatternField, TargetForm, pretty_json, target_err
 from routing.models import EventBus, Rule, RuleState, Target, format_event_time, region
 from routing.patterns import InvalidEventError, parse_test_event
 from routing.selectors.rules import IMPACT_LIMITS, iso, stored_envelope
-from routing.transform import InvalidTargetInputError, TargetInput
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import TargetInput
 
 CODE_ATTRS = {"rows": 14, "spellcheck": "false", "autocomplete": "off", "autocapitalize": "off",
               "wrap": "off", "class": "code-input"}

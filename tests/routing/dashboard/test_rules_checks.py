@@ -17,7 +17,8 @@ from routing.models import Rule
 from routing.patterns import InvalidPatternError, compile_pattern
 from routing.selectors.rules import iso, pattern_impact, pattern_summary
 from routing.services import Actor, TargetSpec, targets_put
-from routing.transform import InputTransformer, TargetInput, render_target_input
+from routing.transform.rendering import render_target_input
+from routing.transform.target_input import InputTransformer, TargetInput
 from tests.routing.dashboard.test_rules_support import (
     BUS,
     CURRENT,
