@@ -392,12 +392,11 @@ def _outbound_host_validate(host: str, shown: str, field: str, what: str) -> Non
         reason = netpolicy.host_refusal(host)
     except netpolicy.InvalidHostError as error:
         raise ValidationError(f"{what} {shown} is refused: {error}.", field=field) from None
-    if reason is not None and not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        raise ValidationError(
-            f"{what} {shown} is refused: {reason}; set {netpolicy.ALLOW_SETTING} to "
-            "allow it.",
-            field=field,
-        )
+    message = netpolicy.refusal_message(
+        f"{what} {shown}", [reason],
+        allow_private=settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
+    if message is not None:
+        raise ValidationError(message, field=field)
 
 
 # The project's own: a handler acts inside the shop, a Channels group reaches its pages.
