@@ -21,7 +21,8 @@ from routing.services.rules import Actor, parse_event_pattern
 
 logger = logging.getLogger(__name__)
 
-ARCHIVE_NAME_RE = re.compile(r"[\.\-_A-Za-z0-9]{1,48}")
+NAME_CHARACTERS = r"[\.\-_A-Za-z0-9]"
+MAX_ARCHIVE_NAME_LENGTH = 48
 MAX_DESCRIPTION_LENGTH = 512
 MAX_RETENTION_DAYS = 2_147_483_647
 
@@ -45,6 +46,16 @@ def archive_name_from_reference(reference: str) -> str:
     if reference.startswith("arn:") and ":archive/" in reference:
         return reference.split(":archive/", 1)[1]
     return reference
+
+
+def check_name(name: object, *, kind: str, max_length: int, field: str) -> str:
+    """An archive's or a replay's name: 1 to `max_length` letters, digits, '.', '-' and '_'."""
+    if not isinstance(name, str) or not re.fullmatch(f"{NAME_CHARACTERS}{{1,{max_length}}}", name):
+        raise ValidationError(
+            f"{kind} names are 1-{max_length} characters: letters, digits, '.', '-' and '_'.",
+            field=field,
+        )
+    return name
 
 
 def check_description(description: str) -> None:
@@ -92,11 +103,7 @@ def archive_create(
     actor: Actor,
 ) -> Archive:
     """CreateArchive. With no pattern the archive keeps every event of the bus."""
-    if not isinstance(name, str) or not ARCHIVE_NAME_RE.fullmatch(name):
-        raise ValidationError(
-            "Archive names are 1-48 characters: letters, digits, '.', '-' and '_'.",
-            field="ArchiveName",
-        )
+    check_name(name, kind="Archive", max_length=MAX_ARCHIVE_NAME_LENGTH, field="ArchiveName")
     check_description(description)
     retention_days = _check_retention(retention_days)
     pattern = _parse_pattern(event_pattern)

@@ -8,7 +8,6 @@ resumes stores nothing twice. See docs/archive-replay.md.
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -34,13 +33,17 @@ from routing.models import (
     Rule,
 )
 from routing.publishers import Publisher
-from routing.services.archives import archive_name_from_reference, check_description
+from routing.services.archives import (
+    archive_name_from_reference,
+    check_description,
+    check_name,
+)
 from routing.services.publish import EventEntry, bus_name_from_reference, events_store
 from routing.services.rules import Actor
 
 logger = logging.getLogger(__name__)
 
-REPLAY_NAME_RE = re.compile(r"[\.\-_A-Za-z0-9]{1,64}")
+MAX_REPLAY_NAME_LENGTH = 64
 # EventBridge lets ten replays be starting or running at once (per account and region).
 MAX_ACTIVE_REPLAYS = 10
 REPLAY_BATCH_SIZE = 100
@@ -123,11 +126,7 @@ def replay_start(
     The window is [event_start_time, event_end_time) on each event's own `time`. As in
     EventBridge, the destination must be the archive's own bus; `filter_rule_names` (names or
     ARNs of rules on it) limits which rules see the replayed events; none means every rule."""
-    if not isinstance(name, str) or not REPLAY_NAME_RE.fullmatch(name):
-        raise ValidationError(
-            "Replay names are 1-64 characters: letters, digits, '.', '-' and '_'.",
-            field="ReplayName",
-        )
+    check_name(name, kind="Replay", max_length=MAX_REPLAY_NAME_LENGTH, field="ReplayName")
     check_description(description)
     archive_name = archive_name_from_reference(archive_name)
     archive = Archive.objects.select_related("bus").filter(name=archive_name).first()
