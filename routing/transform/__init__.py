@@ -3,9 +3,10 @@ and the Channels group names rendered from events. One module per concern:
 
 - `definitions`: the API model's limits, the predefined variables, InvalidTargetInputError;
 - `jsonpath`: the JSON-path subset EventBridge documents (`parse_json_path`);
-- `target_input`: `TargetInput` and `InputTransformer`, read from and written as EventBridge's;
+- `target_input`: `TargetInput` and `InputTransformer`, read from and written as EventBridge's,
+  and `validate_target_input`;
 - `templates`: an InputTemplate split into text and placeholders, each tagged with where it stands;
-- `validation`: `validate_target_input`, PutTargets' checks;
+- `validation`: PutTargets' checks of each field, with EventBridge's wording;
 - `rendering`: `render_target_input`, the exact text a target receives;
 - `group_names`: `validate_group_template` and `format_group_name`.
 

@@ -9,9 +9,8 @@ from typing import Any
 
 from routing.transform.definitions import EVENT, EVENT_JSON, INGESTION_TIME, RULE_ARN, RULE_NAME
 from routing.transform.jsonpath import JSON_WHITESPACE, parse_json_path
-from routing.transform.target_input import InputTransformer, TargetInput
+from routing.transform.target_input import InputTransformer, TargetInput, validate_target_input
 from routing.transform.templates import SlotContext, compile_template
-from routing.transform.validation import validate_target_input
 
 # The order in which AWS writes the fields of <aws.events.event> (the envelope without `detail`,
 # with `detail-type` spelt `detailType`), as recorded against AWS in LocalStack's snapshot

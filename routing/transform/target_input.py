@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routing.transform.definitions import InvalidTargetInputError
-from routing.transform.validation import validate_target_input
+from routing.transform.validation import validate_input_fields
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,16 @@ class TargetInput:
     def validate(self, *, target_id: str | None = None) -> None:
         """Raise InvalidTargetInputError unless EventBridge's PutTargets would accept this."""
         validate_target_input(self, target_id=target_id)
+
+
+def validate_target_input(target_input: TargetInput, *, target_id: str | None = None) -> None:
+    """Check a target's input the way PutTargets does; raise InvalidTargetInputError naming the
+    field. Messages use EventBridge's wording where it is known."""
+    transformer = target_input.input_transformer
+    validate_input_fields(
+        input_text=target_input.input,
+        input_path=target_input.input_path,
+        input_template=None if transformer is None else transformer.input_template,
+        input_paths_map={} if transformer is None else transformer.input_paths_map,
+        target_id=target_id,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from routing.transform.definitions import (
     JSON_ONLY_VARIABLES,
@@ -19,9 +19,6 @@ from routing.transform.definitions import (
 from routing.transform.jsonpath import InvalidJsonPathError, parse_json_path
 from routing.transform.templates import compile_template, json_text_error
 
-if TYPE_CHECKING:
-    from routing.transform.target_input import InputTransformer, TargetInput
-
 _PATHS_MAP_KEY_RE = re.compile(rf"\A{PATHS_MAP_KEY_PATTERN}\Z")
 
 
@@ -36,25 +33,28 @@ def _length_error(field: str, target_id: str | None, bound: str, limit: int) -> 
     )
 
 
-def validate_target_input(target_input: TargetInput, *, target_id: str | None = None) -> None:
-    """Check a target's input the way PutTargets does; raise InvalidTargetInputError naming the
-    field. Messages use EventBridge's wording where it is known."""
-    set_fields = [
-        value
-        for value in (target_input.input, target_input.input_path, target_input.input_transformer)
-        if value is not None
-    ]
+def validate_input_fields(
+    *,
+    input_text: str | None,
+    input_path: str | None,
+    input_template: str | None,
+    input_paths_map: Mapping[str, str],
+    target_id: str | None,
+) -> None:
+    """Check a target's Input, InputPath or InputTransformer (its template and paths map) the way
+    PutTargets does; raise InvalidTargetInputError naming the field."""
+    set_fields = [value for value in (input_text, input_path, input_template) if value is not None]
     if len(set_fields) > 1:
         raise InvalidTargetInputError(
             f"Only one of Input, InputPath, or InputTransformer must be provided{_for(target_id)}.",
             field="Input",
         )
-    if target_input.input is not None:
-        _validate_input(target_input.input, target_id)
-    if target_input.input_path is not None:
-        _validate_input_path(target_input.input_path, target_id)
-    if target_input.input_transformer is not None:
-        _validate_transformer(target_input.input_transformer, target_id)
+    if input_text is not None:
+        _validate_input(input_text, target_id)
+    if input_path is not None:
+        _validate_input_path(input_path, target_id)
+    if input_template is not None:
+        _validate_transformer(input_template, input_paths_map, target_id)
 
 
 def _validate_input(text: str, target_id: str | None) -> None:
@@ -87,10 +87,11 @@ def _validate_input_path(path: str, target_id: str | None) -> None:
         ) from None
 
 
-def _validate_transformer(transformer: InputTransformer, target_id: str | None) -> None:
+def _validate_transformer(
+    template: str, paths: Mapping[str, str], target_id: str | None
+) -> None:
     paths_field = "InputTransformer.InputPathsMap"
     template_field = "InputTransformer.InputTemplate"
-    paths = transformer.input_paths_map
     if len(paths) > MAX_INPUT_PATHS:
         raise InvalidTargetInputError(
             _length_error(paths_field, target_id, "less than or equal to", MAX_INPUT_PATHS),
@@ -134,7 +135,6 @@ def _validate_transformer(transformer: InputTransformer, target_id: str | None) 
                 field=paths_field,
             ) from None
 
-    template = transformer.input_template
     if not template:
         raise InvalidTargetInputError(
             _length_error(template_field, target_id, "greater than or equal to", 1),

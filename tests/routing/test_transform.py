@@ -24,8 +24,7 @@ from routing.transform.definitions import (
 from routing.transform.group_names import GroupNameError, format_group_name, validate_group_template
 from routing.transform.jsonpath import InvalidJsonPathError, parse_json_path
 from routing.transform.rendering import render_target_input
-from routing.transform.target_input import InputTransformer, TargetInput
-from routing.transform.validation import validate_target_input
+from routing.transform.target_input import InputTransformer, TargetInput, validate_target_input
 
 RULE_ARN = "arn:aws:events:us-east-2:123456789012:rule/example"
 RULE_NAME = "example"
