@@ -8,6 +8,8 @@ from celery import Celery
 from celery.signals import beat_init
 from kombu.transport import redis as kombu_redis
 
+from routing import task_names
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffeeshop.settings.local")
 
 
@@ -58,7 +60,7 @@ HOURS_POLL_SECONDS = float(os.environ.get("ORDERS_HOURS_POLL_SECONDS", "5"))
 
 app.conf.beat_schedule = {
     "routing-sweep": {
-        "task": "routing.sweep",
+        "task": task_names.SWEEP_TASK,
         "schedule": 5.0,
         "options": {"expires": 5.0},
     },
@@ -69,25 +71,25 @@ app.conf.beat_schedule = {
     },
     # Replays whose worker died or whose message was lost are enqueued again.
     "routing-resume-replays": {
-        "task": "routing.resume_replays",
+        "task": task_names.RESUME_REPLAYS_TASK,
         "schedule": 10.0,
         "options": {"expires": 10.0},
     },
     # The retention purge (ROUTING_EVENT_RETENTION_DAYS; archives keep what they retain).
     "routing-purge-events": {
-        "task": "routing.purge_events",
+        "task": task_names.PURGE_EVENTS_TASK,
         "schedule": 3600.0,
         "options": {"expires": 600.0},
     },
     # Scheduled rules' due ticks are fired (each claimed once, whichever beat sent the task).
     "routing-fire-schedules": {
-        "task": "routing.fire_schedules",
+        "task": task_names.FIRE_SCHEDULES_TASK,
         "schedule": SCHEDULE_POLL_SECONDS,
         "options": {"expires": SCHEDULE_POLL_SECONDS},
     },
     # EventBridge Scheduler schedules' due ticks, claimed the same way.
     "routing-fire-scheduler-schedules": {
-        "task": "routing.fire_scheduler_schedules",
+        "task": task_names.FIRE_SCHEDULER_SCHEDULES_TASK,
         "schedule": SCHEDULE_POLL_SECONDS,
         "options": {"expires": SCHEDULE_POLL_SECONDS},
     },

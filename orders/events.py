@@ -10,7 +10,6 @@ See docs/orders.md for the catalogue (who emits what, with which fields)."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -50,13 +49,6 @@ def shop_published(publisher: Publisher) -> bool:
     """Whether the shop itself published an event (or it is a replay of one it published):
     the only events the shop's subscribers act on, whatever their `source` says."""
     return publisher.is_service(SERVICE_NAME)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A timestamp as event details carry it: RFC 3339 in UTC with a Z."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def ensure_bus() -> bool:

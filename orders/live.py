@@ -44,6 +44,7 @@ from orders.workflow import (
 )
 from routing.handlers import HandlerContext, PermanentHandlerError, register_handler
 from routing.sockets import LIVE_MESSAGE_TYPE
+from routing.timestamps import utc_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,6 @@ def customer_group(customer_id: uuid.UUID | str) -> str:
 
 # --- what each audience may see ------------------------------------------------------------
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def first_name(name: str) -> str:
     parts = name.strip().split()
     return parts[0][:20] if parts else ""
@@ -95,7 +92,7 @@ def shop_public(shop: Shop) -> dict[str, Any]:
         "name": shop.name,
         "is_open": shop.is_open,
         # The coming close, once the "closing soon" notice went out (orders/opening.py).
-        "closing_at": _iso(shop.closing_at) if shop.is_open else None,
+        "closing_at": utc_timestamp(shop.closing_at) if shop.is_open else None,
         "config_version": shop.config_version,
         # Orders public messages; the board's sequence only ever grows.
         "version": shop.board_seq,
@@ -106,8 +103,8 @@ def window_public(window: QrWindow) -> dict[str, Any]:
     """A QR window without its code (the code only travels with the display's QR image)."""
     return {
         "id": window.pk,
-        "starts_at": _iso(window.starts_at),
-        "ends_at": _iso(window.ends_at),
+        "starts_at": utc_timestamp(window.starts_at),
+        "ends_at": utc_timestamp(window.ends_at),
         "capacity": window.capacity,
         "remaining": window.remaining,
     }
@@ -128,9 +125,9 @@ def order_for_board(order: Order) -> dict[str, Any]:
         "barista": staff_name(order.barista) if order.barista_id else "",
         "barista_id": order.barista_id,
         "robot": order.robot,
-        "submitted_at": _iso(order.submitted_at),
-        "claimed_at": _iso(order.claimed_at),
-        "finished_at": _iso(order.finished_at),
+        "submitted_at": utc_timestamp(order.submitted_at),
+        "claimed_at": utc_timestamp(order.claimed_at),
+        "finished_at": utc_timestamp(order.finished_at),
     }
 
 
@@ -190,14 +187,14 @@ def order_for_customer(order: Order) -> dict[str, Any]:
         "icon": order.icon or "cup",
         "modifiers": list(order.modifiers or []),
         "barista": staff_name(order.barista) if order.barista_id else "",
-        "deadline_at": _iso(order.deadline_at),
+        "deadline_at": utc_timestamp(order.deadline_at),
         "unavailable_reason": order.unavailable_reason,
         "timeout_cause": order.timeout_cause,
         "cancelled_by": order.cancelled_by,
         "cancel_reason": order.cancel_reason,
-        "created_at": _iso(order.created_at),
-        "submitted_at": _iso(order.submitted_at),
-        "finished_at": _iso(order.finished_at),
+        "created_at": utc_timestamp(order.created_at),
+        "submitted_at": utc_timestamp(order.submitted_at),
+        "finished_at": utc_timestamp(order.finished_at),
         "url": reverse("orders:order", args=[order.pk]),
         "journey_url": reverse("orders:journey", args=[order.pk]),
     }
@@ -222,7 +219,7 @@ def board_snapshot(shop_slug: str) -> dict[str, Any]:
     return {
         "type": "snapshot",
         "seq": seq,
-        "server_time": _iso(now),
+        "server_time": utc_timestamp(now),
         "ready_minutes": READY_MINUTES,
         "shop": shop_public(shop),
         "window": window_public(window),
@@ -251,7 +248,7 @@ def customer_snapshot(customer_id: uuid.UUID | str) -> dict[str, Any]:
     return {
         "type": "snapshot",
         "seq": seq,
-        "server_time": _iso(now),
+        "server_time": utc_timestamp(now),
         "orders": [order_for_customer(order) for order in customer_orders(customer, now=now)],
         "shops": {shop.slug: shop_public(shop) for shop in customer_shops(customer)},
     }
@@ -259,7 +256,8 @@ def customer_snapshot(customer_id: uuid.UUID | str) -> dict[str, Any]:
 
 def public_snapshot(shop_slug: str) -> dict[str, Any]:
     shop = Shop.objects.get(slug=shop_slug)
-    return {"type": "snapshot", "server_time": _iso(timezone.now()), "shop": shop_public(shop)}
+    return {"type": "snapshot", "server_time": utc_timestamp(timezone.now()),
+            "shop": shop_public(shop)}
 
 
 # --- pushes ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from orders.events import DetailType, emit, iso
+from orders.events import DetailType, emit
 from orders.hours import (
     Change,
     ChangeKind,
@@ -36,6 +36,7 @@ from orders.hours import (
 from orders.models import HoursChange, OpeningException, OpeningHours, Shop
 from orders.services import ActingUser, person_name, require_barista, shop_config_publish
 from orders.workflow import OrderError
+from routing.timestamps import utc_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def _apply(shop: Shop, change: Change) -> str:
         shop.closing_at = change.closes_at
         shop.save(update_fields=["closing_at"])
         minutes = round((change.closes_at - change.at).total_seconds() / 60)
-        emit(DetailType.CLOSING_SOON, shop_slug=shop.slug, closesAt=iso(change.closes_at),
+        emit(DetailType.CLOSING_SOON, shop_slug=shop.slug, closesAt=utc_timestamp(change.closes_at),
              message=f"{shop.name} closes in {minutes} minutes, at "
                      f"{change.closes_at.astimezone(shop.tz):%H:%M}.")
         return "noticed"

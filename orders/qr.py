@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from orders.models import QrWindow
+from routing.timestamps import utc_timestamp
 
 
 def order_path(shop_slug: str, code: str) -> str:
@@ -40,8 +41,8 @@ def window_for_display(request: HttpRequest, window: QrWindow) -> dict[str, Any]
         "code": window.code,
         "url": url,
         "svg": qr_svg(url),
-        "starts_at": window.starts_at.isoformat(),
-        "ends_at": window.ends_at.isoformat(),
+        "starts_at": utc_timestamp(window.starts_at),
+        "ends_at": utc_timestamp(window.ends_at),
         "capacity": window.capacity,
         "remaining": window.remaining,
     }

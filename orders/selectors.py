@@ -15,7 +15,6 @@ from typing import Any
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from orders.events import iso
 from orders.models import (
     Customer,
     Drink,
@@ -33,6 +32,7 @@ from orders.workflow import (
     OrderError,
     OrderState,
 )
+from routing.timestamps import utc_timestamp
 
 # Orders that use up a customer's daily allowance: the ones that are going ahead or got their
 # drink. Cancelled, timed-out and turned-away orders gave the customer nothing, so they are
@@ -226,7 +226,7 @@ def order_journey(*, order: Order) -> list[dict[str, Any]]:
             "detailType": entry.detail_type,
             "step": journey_step_name(entry.detail_type),
             "message": entry.message,
-            "time": iso(entry.time),
+            "time": utc_timestamp(entry.time),
             "detail": entry.detail,
         }
         for entry in JourneyEntry.objects.filter(order=order).order_by("time", "id")

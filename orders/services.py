@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders import selectors
-from orders.events import DetailType, emit, iso
+from orders.events import DetailType, emit
 from orders.models import Customer, Order, OrderCounter, QrWindow, Shop
 from orders.permissions import is_barista
 from orders.workflow import (
@@ -47,6 +47,7 @@ from orders.workflow import (
     timeout_cause_for,
     validate_drink_choice,
 )
+from routing.timestamps import utc_timestamp
 
 __all__ = [
     "CONFIG_FIELDS",
@@ -273,7 +274,7 @@ def _check_daily_limit(shop: Shop, customer: Customer, now: datetime) -> None:
     message += (f" You can order again tomorrow from {_clock(shop, resets_at)} "
                 f"({_in_words(resets_at - now)}).")
     raise OrderError(message, "daily_limit", details={
-        "retryAt": iso(resets_at), "activeOrderId": allowance["activeOrderId"],
+        "retryAt": utc_timestamp(resets_at), "activeOrderId": allowance["activeOrderId"],
         "limit": allowance["limit"],
     })
 
@@ -352,7 +353,8 @@ def order_redeem(*, shop: Shop, code: str, customer: Customer) -> Order:
                 f"All {window.capacity} drinks for this QR code have been ordered. A new code "
                 f"appears on the display at {_clock(shop, window.ends_at)} "
                 f"({_in_words(window.ends_at - now)}).",
-                "window_exhausted", field="code", details={"retryAt": iso(window.ends_at)},
+                "window_exhausted", field="code",
+                details={"retryAt": utc_timestamp(window.ends_at)},
             )
         window.refresh_from_db(fields=["redeemed"])
         order = Order.objects.create(
@@ -371,7 +373,7 @@ def order_redeem(*, shop: Shop, code: str, customer: Customer) -> Order:
             message=f"A customer scanned the QR code: a new order was created "
                     f"({window.remaining} left for this code).",
             orderId=order.pk, userId=str(customer.pk),
-            window={"remaining": window.remaining, "endsAt": iso(window.ends_at)},
+            window={"remaining": window.remaining, "endsAt": utc_timestamp(window.ends_at)},
         )
     return order
 
@@ -427,7 +429,8 @@ def order_start(*, order_id: str) -> Order:
             message=f"The order workflow started: choose your drink by "
                     f"{_clock(shop, order.deadline_at)} "
                     f"(you have {_minutes(shop.customer_timeout_seconds)}).",
-            orderId=order.pk, userId=str(order.customer_id), deadline=iso(order.deadline_at),
+            orderId=order.pk, userId=str(order.customer_id),
+            deadline=utc_timestamp(order.deadline_at),
         )
     return order
 

@@ -52,6 +52,7 @@ from orders.services import (
     shop_set_open,
 )
 from orders.workflow import CUSTOMER_CANCEL_REASONS, FINAL_STATES, CancelledBy
+from routing.timestamps import utc_timestamp
 
 # --- customer pages -------------------------------------------------------------------------
 
@@ -435,4 +436,4 @@ def display_window(request: HttpRequest, slug: str) -> JsonResponse:
     if not runs_shop(request.user, shop):
         return _json_error(f"Only the baristas of {shop.name} can do this.", "forbidden", 403)
     return JsonResponse({"window": _window_if_open(request, shop), "is_open": shop.is_open,
-                         "server_time": timezone.now().isoformat()})
+                         "server_time": utc_timestamp(timezone.now())})

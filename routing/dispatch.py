@@ -22,14 +22,16 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from routing.cancellation import CANCELLATIONS
+from routing.task_names import (
+    AUTHORIZE_CONNECTION_TASK,
+    DELIVER_BATCH_TASK,
+    DELIVER_TASK,
+    REPLAY_TASK,
+    ROUTE_TASK,
+)
 
 logger = logging.getLogger(__name__)
 
-ROUTE_TASK = "routing.route_events"
-DELIVER_TASK = "routing.deliver"
-DELIVER_BATCH_TASK = "routing.deliver_batch"
-REPLAY_TASK = "routing.replay"
-AUTHORIZE_CONNECTION_TASK = "routing.authorize_connection"
 # Retries (and attempts the sweeper took back from a lost worker) travel on a queue of their own,
 # consumed by its own worker (the Procfile's `retries`), so a backlog on the main queue never
 # holds them past their time: the back-off schedule is kept whatever is queued ahead.

@@ -17,7 +17,8 @@ from routing.handlers import registered_handler_names
 from routing.models import ApiKey, Archive, EventBus, Replay, Rule, Target
 from routing.services.rules import TargetSpec, parse_event_pattern
 from routing.services.rules import target_validate as validate_target_spec
-from routing.transform import InvalidTargetInputError, TargetInput
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import TargetInput
 
 # The monospace font comes from static/css/admin.css: the CSP allows no style attributes.
 JSON_TEXTAREA_ATTRS = {"rows": 12, "cols": 80, "class": "vLargeTextField json-input",

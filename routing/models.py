@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.db.models import Q
 
 from routing.errors import ImmutableEventError
 from routing.publishers import PublisherKind
+from routing.timestamps import utc_timestamp
 
 PUBLISHER_KIND_CHOICES = [(kind.value, kind.name.replace("_", " ").lower())
                           for kind in PublisherKind]
@@ -38,11 +38,6 @@ target_id_validator = RegexValidator(
 
 def region() -> str:
     return str(getattr(settings, "ROUTING_REGION", "us-east-1"))
-
-
-def format_event_time(moment: datetime) -> str:
-    """EventBridge's `time`: RFC 3339 in UTC, to the second, with a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class LiveBusManager(models.Manager["EventBus"]):
@@ -162,7 +157,7 @@ class Event(models.Model):
             "detail-type": self.detail_type,
             "source": self.source,
             "account": self.account,
-            "time": format_event_time(self.time),
+            "time": utc_timestamp(self.time, timespec="seconds"),
             "region": self.region,
             "resources": list(self.resources),
             "detail": self.detail,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -158,6 +159,27 @@ def host_refusal(host: str) -> str | None:
     if str(address) == host.strip("[]"):
         return f"{address} {predicate}"
     return f"{host} is {address}, which {predicate}"
+
+
+def refusals(host: str, addresses: Iterable[IPAddress]) -> Iterator[str | None]:
+    """Why `host`, then each address it resolved to, is refused (None where it is not), one at a
+    time: a caller that stops at the first reason checks no further."""
+    yield host_refusal(host)
+    for address in addresses:
+        yield refusal(address)
+
+
+def refusal_message(subject: str, reasons: Iterable[str | None], *,
+                    allow_private: bool) -> str | None:
+    """Why `subject` (a URL or a host) is refused, from the first of `reasons` there is, with the
+    setting that would allow it; None when there is none or the setting allows every address.
+    `reasons` is read only when the setting does not allow them."""
+    if allow_private:
+        return None
+    reason = next((reason for reason in reasons if reason is not None), None)
+    if reason is None:
+        return None
+    return f"{subject} is refused: {reason}; set {ALLOW_SETTING} to allow it."
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,8 @@ from routing.admin.base import (
 from routing.errors import RoutingError
 from routing.forms import ArchiveForm, ReplayForm
 from routing.models import Archive, ArchivedEvent, Replay
-from routing.services.archives import (
-    archive_create,
-    archive_delete,
-    archive_update,
-    replay_cancel,
-    replay_start,
-)
+from routing.services.archives import archive_create, archive_delete, archive_update
+from routing.services.replays import replay_cancel, replay_start
 from routing.services.rules import Actor
 
 

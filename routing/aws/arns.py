@@ -24,7 +24,8 @@ from routing.models import ACCOUNT_ID, ApiDestination, EventBus, Target, TargetK
 from routing.services import TargetSpec
 from routing.services.publish import bus_name_from_reference
 from routing.services.rules import target_input_of
-from routing.transform import InvalidTargetInputError, TargetInput
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import TargetInput
 
 HANDLER_ARN_PREFIX = "arn:coffeeshop:handler:::"
 CHANNELS_ARN_PREFIX = "arn:coffeeshop:channels:::"

@@ -8,8 +8,10 @@ tick is claimed, before any attempt is made (docs/schedules.md).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from routing.timestamps import utc_timestamp
 
 SCHEDULE_ARN = "<aws.scheduler.schedule-arn>"
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -24,7 +26,7 @@ _SAMPLE = {SCHEDULE_ARN: "arn:aws:scheduler:us-east-1:000000000000:schedule/defa
 def substitute(text: str, *, schedule_arn: str, scheduled_time: datetime,
                execution_id: str) -> str:
     values = {SCHEDULE_ARN: schedule_arn,
-              SCHEDULED_TIME: scheduled_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              SCHEDULED_TIME: utc_timestamp(scheduled_time, timespec="seconds"),
               EXECUTION_ID: execution_id}
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)

@@ -21,7 +21,7 @@ from routing.services.rules import (
     target_validate,
 )
 from routing.sources import source_refusal
-from routing.transform import TargetInput
+from routing.transform.target_input import TargetInput
 
 CARRIER_TARGET_ID = "schedule"
 INPUT_PATH = "$.detail.input"

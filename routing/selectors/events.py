@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 
 from routing.errors import ValidationError
 from routing.models import Delivery, DeliveryStatus, Event, PendingRoute
+from routing.timestamps import utc_timestamp
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -227,8 +228,8 @@ class EventRow:
             "bus": self.bus,
             "source": self.source,
             "detailType": self.detail_type,
-            "time": _iso(self.time),
-            "ingestedAt": _iso(self.ingested_at),
+            "time": utc_timestamp(self.time),
+            "ingestedAt": utc_timestamp(self.ingested_at),
             "publishedBy": self.published_by,
             "replayName": self.replay_name,
             "preview": self.preview,
@@ -236,9 +237,6 @@ class EventRow:
             "status": self.status,
         }
 
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _preview(detail: Any) -> str:

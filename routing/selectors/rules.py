@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q
@@ -28,7 +28,9 @@ from routing.models import (
     Target,
 )
 from routing.patterns import InvalidPatternError, Pattern, compile_pattern, flatten_event
-from routing.transform import TargetInput, render_target_input
+from routing.timestamps import utc_timestamp
+from routing.transform.rendering import render_target_input
+from routing.transform.target_input import TargetInput
 
 IMPACT_LIMITS = (100, 1000, 5000)
 IMPACT_EXAMPLES = 5
@@ -36,11 +38,6 @@ RECENT_MATCHES_WINDOW = timedelta(hours=1)
 # Only the fields Event.envelope() reads: the impact preview walks thousands of rows.
 ENVELOPE_FIELDS = ("id", "version", "detail_type", "source", "account", "time", "region",
                    "resources", "detail", "replay_name")
-
-
-def iso(moment: datetime) -> str:
-    """A moment as the bus writes ingestion times: ISO 8601 in UTC with a Z."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # Buses and the rules list ---------------------------------------------------------------------
@@ -206,7 +203,8 @@ def stored_envelope(event_id: str) -> StoredEnvelope:
     event = Event.objects.select_related("bus").filter(pk=key).first()
     if event is None:
         raise NotFound(f"Event {key} does not exist.", field="event_id")
-    return StoredEnvelope(str(event.pk), event.bus.name, event.envelope(), iso(event.ingested_at))
+    return StoredEnvelope(str(event.pk), event.bus.name, event.envelope(),
+                          utc_timestamp(event.ingested_at, timespec="seconds"))
 
 
 # Impact preview -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from routing.models import Archive, ArchivedEvent, Delivery, EventBus, Replay, Rule, Target
 from routing.selectors.traces import public_target_address
+from routing.timestamps import utc_timestamp
 
 RECENT_WINDOW = timedelta(hours=1)
 
@@ -121,9 +122,8 @@ def replay_status(replay: Replay) -> dict[str, object]:
         "totalEvents": total,
         "percent": round(100 * replay.replayed_events / total, 1) if total else
         (100.0 if replay.state == "COMPLETED" else 0.0),
-        "eventLastReplayedTime": replay.event_last_replayed_time.isoformat()
-        if replay.event_last_replayed_time else None,
-        "endedAt": replay.ended_at.isoformat() if replay.ended_at else None,
+        "eventLastReplayedTime": utc_timestamp(replay.event_last_replayed_time),
+        "endedAt": utc_timestamp(replay.ended_at),
     }
 
 

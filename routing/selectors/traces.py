@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -27,14 +26,10 @@ from routing.models import (
 )
 from routing.publishers import PublisherKind
 from routing.schedules.models import ScheduleFiring
+from routing.timestamps import utc_timestamp
 
 REDACTED = "***"
 
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _looks_secret(segment: str) -> bool:
@@ -77,8 +72,8 @@ def public_target_address(kind: str, address: str) -> str:
 def _attempt_data(attempt: Any) -> dict[str, Any]:
     return {
         "number": attempt.number,
-        "started_at": _iso(attempt.started_at),
-        "finished_at": _iso(attempt.finished_at),
+        "started_at": utc_timestamp(attempt.started_at),
+        "finished_at": utc_timestamp(attempt.finished_at),
         "outcome": attempt.outcome,
         "error_code": attempt.error_code,
         "error": attempt.error,
@@ -102,11 +97,12 @@ def _delivery_data(delivery: Delivery) -> dict[str, Any]:
         "last_error": delivery.last_error,
         "exhausted_condition": delivery.exhausted_condition,
         "redrive_count": delivery.redrive_count,
-        "created_at": _iso(delivery.created_at),
+        "created_at": utc_timestamp(delivery.created_at),
         "next_attempt_at": (
-            _iso(delivery.next_attempt_at) if delivery.status == DeliveryStatus.PENDING else None
+            utc_timestamp(delivery.next_attempt_at)
+            if delivery.status == DeliveryStatus.PENDING else None
         ),
-        "finished_at": _iso(delivery.finished_at),
+        "finished_at": utc_timestamp(delivery.finished_at),
         "attempts": [_attempt_data(attempt) for attempt in delivery.attempts.all()],
     }
 
@@ -170,7 +166,7 @@ def event_trace(event_id: str | uuid.UUID) -> dict[str, Any]:
         "status": _trace_status(pending is not None, delivery_data),
         "event": event.envelope(),
         "bus": {"name": event.bus.name, "arn": event.bus.arn},
-        "ingested_at": _iso(event.ingested_at),
+        "ingested_at": utc_timestamp(event.ingested_at),
         "published_by": event.published_by,
         # From the row, never the body: who published it, and what a replayed copy copies.
         "publisher": {"kind": event.publisher_kind, "reference": event.publisher_ref,
@@ -179,7 +175,7 @@ def event_trace(event_id: str | uuid.UUID) -> dict[str, Any]:
         "forwarded_from": str(event.forwarded_from) if event.forwarded_from else None,
         "routing": {
             "pending": pending is not None,
-            "enqueued_at": _iso(pending.enqueued_at) if pending else None,
+            "enqueued_at": utc_timestamp(pending.enqueued_at) if pending else None,
             "enqueue_count": pending.enqueue_count if pending else 0,
         },
         "matched_rules": sorted(rules.values(), key=lambda rule: (rule["name"], rule["revision"])),
@@ -200,15 +196,15 @@ def _schedule_data(event: Event) -> dict[str, Any] | None:
         firing = ScheduleFiring.objects.filter(event_id=event.pk).first()
         if firing is None:
             return None
-        return {"schedule_arn": event.publisher_ref, "tick_at": _iso(firing.tick_at),
-                "due_at": _iso(firing.due_at), "late": firing.missed_before > 0,
+        return {"schedule_arn": event.publisher_ref, "tick_at": utc_timestamp(firing.tick_at),
+                "due_at": utc_timestamp(firing.due_at), "late": firing.missed_before > 0,
                 "missed_before": firing.missed_before}
     if (event.source, event.detail_type) != ("aws.events", "Scheduled Event"):
         return None
     tick = ScheduleTick.objects.select_related("rule").filter(event_id=event.pk).first()
     if tick is None:
         return None
-    return {"rule": tick.rule.name, "tick_at": _iso(tick.tick_at),
+    return {"rule": tick.rule.name, "tick_at": utc_timestamp(tick.tick_at),
             "late": tick.missed_before > 0, "missed_before": tick.missed_before}
 
 

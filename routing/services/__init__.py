@@ -5,10 +5,6 @@ from routing.services.archives import (
     archive_delete,
     archive_get,
     archive_update,
-    events_purge,
-    replay_cancel,
-    replay_get,
-    replay_start,
 )
 from routing.services.buses import (
     bus_create,
@@ -31,6 +27,8 @@ from routing.services.publish import (
     events_store,
     put_events,
 )
+from routing.services.replays import replay_cancel, replay_get, replay_start
+from routing.services.retention import events_purge
 from routing.services.rules import (
     Actor,
     TargetSpec,

@@ -39,7 +39,8 @@ from routing.services.leases import LEASES, lease_seconds
 from routing.services.rules import target_input_of
 from routing.targets.base import AttemptFailure, DeliveryContext, SendDeferred
 from routing.targets.registry import ONE_MESSAGE_EACH, send_to_target
-from routing.transform import render_target_input
+from routing.timestamps import utc_timestamp
+from routing.transform.rendering import render_target_input
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def _attempt(delivery: Delivery) -> _Outcome:
             target_input_of(target),
             rule_arn=rule.arn,
             rule_name=rule.name,
-            ingestion_time=event.ingested_at.isoformat().replace("+00:00", "Z"),
+            ingestion_time=utc_timestamp(event.ingested_at, timespec="seconds"),
         )
         response_status = send_to_target(target, payload, context)
     except SendDeferred as deferred:

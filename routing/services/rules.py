@@ -43,7 +43,8 @@ from routing.schedules.expressions import InvalidScheduleExpression, parse_expre
 from routing.services.callers import CallerScope
 from routing.services.quotas import quotas
 from routing.services.tags import tags_validate
-from routing.transform import InvalidTargetInputError, TargetInput
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import TargetInput
 
 
 @dataclass(frozen=True)
@@ -391,12 +392,11 @@ def _outbound_host_validate(host: str, shown: str, field: str, what: str) -> Non
         reason = netpolicy.host_refusal(host)
     except netpolicy.InvalidHostError as error:
         raise ValidationError(f"{what} {shown} is refused: {error}.", field=field) from None
-    if reason is not None and not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        raise ValidationError(
-            f"{what} {shown} is refused: {reason}; set {netpolicy.ALLOW_SETTING} to "
-            "allow it.",
-            field=field,
-        )
+    message = netpolicy.refusal_message(
+        f"{what} {shown}", [reason],
+        allow_private=settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
+    if message is not None:
+        raise ValidationError(message, field=field)
 
 
 # The project's own: a handler acts inside the shop, a Channels group reaches its pages.
@@ -443,7 +443,7 @@ def target_validate(spec: TargetSpec, bus: EventBus) -> None:
             raise ValidationError("Webhook timeout must be between 0.1 and 30 seconds.",
                                   field="Timeout")
     elif spec.kind == TargetKind.CHANNELS:
-        from routing.transform import validate_group_template
+        from routing.transform.group_names import validate_group_template
 
         try:
             validate_group_template(spec.address)

@@ -19,6 +19,7 @@ from standardwebhooks.webhooks import Webhook
 
 from routing.errors import ValidationError
 from routing.models import Target, TargetKind, new_signing_secret
+from routing.timestamps import utc_timestamp
 
 STANDARD_PREFIX = "whsec_"
 MAX_OVERLAP_SECONDS = 7 * 86400
@@ -58,8 +59,7 @@ class SigningSecret:
             "Secret": self.secret,
             "LegacySecret": self.legacy_secret,
             "PreviousSecret": self.previous_secret,
-            "PreviousSecretExpiresAt": (self.previous_expires_at.isoformat()
-                                        if self.previous_expires_at else None),
+            "PreviousSecretExpiresAt": utc_timestamp(self.previous_expires_at),
         }
 
 

@@ -35,7 +35,7 @@ from routing.services.connections import connection_parameters
 from routing.services.oauth import connection_authorization_headers
 from routing.targets.base import AttemptFailure, DeliveryContext, SendDeferred
 from routing.targets.outbound import checked_url, failure_of, send_checked
-from routing.transform import InvalidJsonPathError, parse_json_path
+from routing.transform.jsonpath import InvalidJsonPathError, parse_json_path
 
 TIMEOUT_SECONDS = 5.0
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})

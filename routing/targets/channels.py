@@ -16,7 +16,7 @@ from routing.models import Target
 from routing.sockets import live_message
 from routing.targets.base import AttemptFailure, DeliveryContext
 from routing.targets.payload import parse_payload
-from routing.transform import format_group_name
+from routing.transform.group_names import format_group_name
 
 
 def send(target: Target, payload: str, context: DeliveryContext) -> int | None:

@@ -125,17 +125,12 @@ def _checked_addresses(url: httpx.URL, what: str) -> _Pin:
                              retryable=False) from None
     except (OSError, UnicodeError) as error:
         raise AttemptFailure("DnsError", f"Cannot resolve {host}: {error}") from None
-    if not settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        reasons = [netpolicy.host_refusal(host)] + [
-            netpolicy.refusal(resolved.address) for resolved in addresses]
-        reason = next((reason for reason in reasons if reason), None)
-        if reason is not None:
-            raise AttemptFailure(
-                "NO_PERMISSIONS",
-                f"{what.capitalize()} host {host} is refused: {reason}; set "
-                f"{netpolicy.ALLOW_SETTING} to allow it.",
-                retryable=False,
-            )
+    message = netpolicy.refusal_message(
+        f"{what.capitalize()} host {host}",
+        netpolicy.refusals(host, (resolved.address for resolved in addresses)),
+        allow_private=settings.ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
+    if message is not None:
+        raise AttemptFailure("NO_PERMISSIONS", message, retryable=False)
     return _Pin(host, port, tuple(addresses))
 
 

@@ -20,7 +20,7 @@ from routing.models import Delivery, DeliveryStatus, Target
 from routing.services import Actor, TargetSpec, put_events, rule_put, targets_put
 from routing.services.api_destinations import api_destination_create
 from routing.services.connections import connection_create
-from routing.transform import InputTransformer, TargetInput
+from routing.transform.target_input import InputTransformer, TargetInput
 from tests.support.processes import CeleryWorker
 from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import ReceivedRequest, Reply, WebhookServer

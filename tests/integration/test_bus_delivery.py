@@ -23,7 +23,7 @@ from routing.services import (
     targets_put,
 )
 from routing.targets.webhook import SIGNATURE_HEADER, verify_signature
-from routing.transform import InputTransformer, TargetInput
+from routing.transform.target_input import InputTransformer, TargetInput
 from tests.support.processes import CeleryWorker
 from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import ReceivedRequest, Reply, WebhookServer

@@ -26,8 +26,9 @@ from routing.models import (
 )
 from routing.rule_cache import forget_compiled_buses
 from routing.services import Actor, TargetSpec, put_events, route_events, rule_put, targets_put
-from routing.services.archives import archive_create, replay_run, replay_start
+from routing.services.archives import archive_create
 from routing.services.publish import EventEntry, events_store
+from routing.services.replays import replay_run, replay_start
 from tests.support.processes import CeleryWorker
 from tests.support.publishers import TEST_PUBLISHER
 from tests.support.webhook_server import WebhookServer

@@ -33,8 +33,8 @@ from routing.models import (
 from routing.publishers import Publisher, PublisherKind
 from routing.services import Actor
 from routing.services.apikeys import apikey_create
-from routing.services.archives import replay_start
 from routing.services.publish import EventEntry, events_store
+from routing.services.replays import replay_start
 from tests.orders.conftest import LATTE_CHOICE, make_barista, make_customer, make_shop, redeem
 from tests.routing.aws.conftest import Credential, make_client
 from tests.support.processes import AsgiServer, CeleryWorker

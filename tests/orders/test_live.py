@@ -22,6 +22,7 @@ from orders.models import Customer, Order, Shop
 from orders.workflow import OrderState, TimeoutCause
 from routing.handlers import PermanentHandlerError, get_handler
 from routing.targets.base import DeliveryContext
+from routing.timestamps import utc_timestamp
 from tests.orders.test_live_support import (
     SECRET_TOKEN,
     make_customer,
@@ -338,8 +339,8 @@ def test_the_closing_notice_reaches_the_board_and_customers_mid_order(
     send_now(get_handler("orders.live.push"),
              envelope("ConfigService.ClosingSoon", shopId=shop.slug, Message="closes soon",
                       closesAt=closes.isoformat()), context_for())
-    assert board.receive()["shop"]["closing_at"] == closes.isoformat()
-    assert public.receive()["shop"]["closing_at"] == closes.isoformat()
+    assert board.receive()["shop"]["closing_at"] == utc_timestamp(closes)
+    assert public.receive()["shop"]["closing_at"] == utc_timestamp(closes)
     # A closed shop announces no close.
     Shop.objects.filter(pk=shop.pk).update(is_open=False)
     assert live.shop_public(Shop.objects.get(pk=shop.pk))["closing_at"] is None

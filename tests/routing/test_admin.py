@@ -49,9 +49,11 @@ from routing.services import (
     targets_put,
 )
 from routing.services.apikeys import apikey_authenticate, apikey_create
-from routing.services.archives import archive_create, replay_start
+from routing.services.archives import archive_create
+from routing.services.replays import replay_start
 from routing.services.rules import TargetFailure
-from routing.transform import InputTransformer, InvalidTargetInputError, TargetInput
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import InputTransformer, TargetInput
 from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db

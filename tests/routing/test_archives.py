@@ -44,15 +44,11 @@ from routing.services import (
     rule_put,
     targets_put,
 )
-from routing.services import archives as archives_module
-from routing.services.archives import (
+from routing.services import replays as replays_module
+from routing.services.archives import archive_create, archive_delete, archive_get, archive_update
+from routing.services.publish import EventEntry, events_store
+from routing.services.replays import (
     MAX_ACTIVE_REPLAYS,
-    archive_create,
-    archive_delete,
-    archive_get,
-    archive_update,
-    events_purge,
-    events_purge_by_retention,
     replay_cancel,
     replay_get,
     replay_run,
@@ -60,7 +56,7 @@ from routing.services.archives import (
     replayed_event_id,
     replays_resume,
 )
-from routing.services.publish import EventEntry, events_store
+from routing.services.retention import events_purge, events_purge_by_retention
 from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db
@@ -382,7 +378,7 @@ def test_a_replay_that_dies_resumes_and_running_again_never_duplicates(
             raise WorkerDied
         return events_store(**kwargs)
 
-    monkeypatch.setattr(archives_module, "events_store", store_then_die)
+    monkeypatch.setattr(replays_module, "events_store", store_then_die)
     with pytest.raises(WorkerDied):
         replay_run(replay_id=replay.pk, batch_size=100)
     replay.refresh_from_db()
@@ -390,7 +386,7 @@ def test_a_replay_that_dies_resumes_and_running_again_never_duplicates(
         ReplayState.RUNNING, 100, 250)
     assert len(replayed(replay)) == 100  # the second batch rolled back with its progress
 
-    monkeypatch.setattr(archives_module, "events_store", events_store)
+    monkeypatch.setattr(replays_module, "events_store", events_store)
     assert replay_run(replay_id=replay.pk, batch_size=100).replayed == 150
     assert replay_run(replay_id=replay.pk, batch_size=100).replayed == 0  # finished: no-op
     replay.refresh_from_db()
@@ -466,7 +462,7 @@ def test_a_replay_that_cannot_go_on_fails_with_the_reason(
     def broken(**kwargs: Any) -> list[Event]:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(archives_module, "events_store", broken)
+    monkeypatch.setattr(replays_module, "events_store", broken)
     assert replay_run(replay_id=replay.pk).state == ReplayState.FAILED
     replay.refresh_from_db()
     assert (replay.state, replay.state_reason) == (ReplayState.FAILED, "RuntimeError: disk on fire")

@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
-from routing import dispatch, handlers
+from routing import dispatch, handlers, task_names
 from routing.handlers import HandlerContext, register_handler
 from routing.models import AttemptOutcome, Delivery, DeliveryStatus, EventBus
 from routing.services import (
@@ -132,8 +132,8 @@ def test_a_cut_batch_keeps_what_it_did_and_gives_back_what_it_did_not_start(
 
     # Sent again at once, not after the lease: the rest as a batch, the one cut as a retry.
     dispatch.flush()
-    assert queued_messages() == [(dispatch.DELIVER_BATCH_TASK, [untouched])]
-    assert queued_messages(dispatch.RETRY_QUEUE) == [(dispatch.DELIVER_TASK, [cut])]
+    assert queued_messages() == [(task_names.DELIVER_BATCH_TASK, [untouched])]
+    assert queued_messages(dispatch.RETRY_QUEUE) == [(task_names.DELIVER_TASK, [cut])]
     assert [r.status for r in deliveries_attempt(untouched)] == [DeliveryStatus.SUCCEEDED] * 2
     assert handler.calls == five_deliveries  # nothing that succeeded was attempted again
 
@@ -159,8 +159,8 @@ def test_the_sweeper_sends_webhooks_one_per_message_and_fast_targets_in_batches(
     fast = {str(pk) for pk in Delivery.objects.filter(target__kind="handler")
             .values_list("pk", flat=True)}
     messages = queued_messages()
-    singles = [args for name, args in messages if name == dispatch.DELIVER_TASK]
-    batches = [args for name, args in messages if name == dispatch.DELIVER_BATCH_TASK]
+    singles = [args for name, args in messages if name == task_names.DELIVER_TASK]
+    batches = [args for name, args in messages if name == task_names.DELIVER_BATCH_TASK]
     assert sorted(singles) == sorted([[delivery_id] for delivery_id in webhooks])
     assert [set(args[0]) for args in batches] == [fast]
     assert len(messages) == 4

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from celery.signals import before_task_publish
 
-from routing import dispatch
+from routing import dispatch, task_names
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def published_headers() -> Iterator[list[dict[str, Any]]]:
     import routing.tasks  # noqa: F401 (registered here, as in a web process that imported it)
     from coffeeshop.celery import app
 
-    assert app.tasks[dispatch.DELIVER_BATCH_TASK].soft_time_limit is not None
+    assert app.tasks[task_names.DELIVER_BATCH_TASK].soft_time_limit is not None
     seen: list[dict[str, Any]] = []
 
     def record(headers: dict[str, Any] | None = None, **_: object) -> None:
@@ -37,5 +37,5 @@ def test_a_message_leaves_the_time_limits_to_the_worker(
     published_headers: list[dict[str, Any]],
 ) -> None:
     assert dispatch.send_deliver_batch(["00000000-0000-0000-0000-000000000000"])
-    assert [headers["task"] for headers in published_headers] == [dispatch.DELIVER_BATCH_TASK]
+    assert [headers["task"] for headers in published_headers] == [task_names.DELIVER_BATCH_TASK]
     assert tuple(published_headers[0]["timelimit"]) == (None, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import example, given
@@ -134,3 +135,34 @@ def test_a_literal_is_never_handed_to_the_resolver(monkeypatch: pytest.MonkeyPat
     assert [r.address for r in netpolicy.resolve("0x7f.1", 80)] == [
         ipaddress.ip_address("127.0.0.1")]
     assert [r.sockaddr for r in netpolicy.resolve("::1", 443)] == [("::1", 443, 0, 0)]
+
+
+def test_the_refusal_names_the_first_reason_and_the_setting_that_allows_it() -> None:
+    reasons = netpolicy.refusals("hooks.example.com", [ipaddress.ip_address("93.184.216.34"),
+                                                       ipaddress.ip_address("10.0.0.7")])
+    assert netpolicy.refusal_message("Webhook host hooks.example.com", reasons,
+                                     allow_private=False) == (
+        "Webhook host hooks.example.com is refused: 10.0.0.7 is a private address; set "
+        "ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES to allow it.")
+
+
+def test_public_addresses_and_the_allowing_setting_refuse_nothing() -> None:
+    public = [ipaddress.ip_address("93.184.216.34")]
+    assert netpolicy.refusal_message(
+        "h", netpolicy.refusals("example.com", public), allow_private=False) is None
+    checked: list[str] = []
+
+    def noted() -> Iterator[str | None]:
+        checked.append("read")
+        yield "127.0.0.1 is a loopback address"
+
+    assert netpolicy.refusal_message("h", noted(), allow_private=True) is None
+    assert checked == []  # with the setting on, no address is even looked at
+
+
+def test_reasons_are_read_only_up_to_the_first_refusal() -> None:
+    reasons = netpolicy.refusals("localhost", [ipaddress.ip_address("127.0.0.1")])
+    assert netpolicy.refusal_message("h", reasons, allow_private=False) == (
+        "h is refused: localhost is a local name; set ROUTING_WEBHOOK_ALLOW_PRIVATE_ADDRESSES to "
+        "allow it.")
+    assert next(reasons) == "127.0.0.1 is a loopback address"  # left for no one to read

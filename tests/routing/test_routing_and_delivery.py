@@ -33,7 +33,7 @@ from routing.services import (
     targets_put,
 )
 from routing.services.publish import EventEntry, events_store
-from routing.transform import InputTransformer, TargetInput
+from routing.transform.target_input import InputTransformer, TargetInput
 from tests.support.publishers import TEST_PUBLISHER
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from routing.services import (
     targets_put,
     targets_remove,
 )
-from routing.transform import TargetInput
+from routing.transform.target_input import TargetInput
 
 pytestmark = pytest.mark.django_db
 

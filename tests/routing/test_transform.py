@@ -16,20 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing.transform import (
+from routing.transform.definitions import (
     JSON_ONLY_VARIABLES,
     RESERVED_VARIABLES,
-    GroupNameError,
-    InputTransformer,
-    InvalidJsonPathError,
     InvalidTargetInputError,
-    TargetInput,
-    format_group_name,
-    parse_json_path,
-    render_target_input,
-    validate_group_template,
-    validate_target_input,
 )
+from routing.transform.group_names import GroupNameError, format_group_name, validate_group_template
+from routing.transform.jsonpath import InvalidJsonPathError, parse_json_path
+from routing.transform.rendering import render_target_input
+from routing.transform.target_input import InputTransformer, TargetInput, validate_target_input
 
 RULE_ARN = "arn:aws:events:us-east-2:123456789012:rule/example"
 RULE_NAME = "example"

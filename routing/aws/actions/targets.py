@@ -24,7 +24,8 @@ from routing.services import (
     targets_remove,
 )
 from routing.services.rules import TargetFailure
-from routing.transform import InvalidTargetInputError, TargetInput
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import TargetInput
 
 MAX_TARGET_ID_LENGTH = 64
 MAX_RETRY_ATTEMPTS = 185

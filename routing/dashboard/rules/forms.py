@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from routing.errors import RoutingError, ValidationError
 from routing.forms import EventPatternField, TargetForm, pretty_json, target_error_field
-from routing.models import EventBus, Rule, RuleState, Target, format_event_time, region
+from routing.models import EventBus, Rule, RuleState, Target, region
 from routing.patterns import InvalidEventError, parse_test_event
-from routing.selectors.rules import IMPACT_LIMITS, iso, stored_envelope
-from routing.transform import InvalidTargetInputError, TargetInput
+from routing.selectors.rules import IMPACT_LIMITS, stored_envelope
+from routing.timestamps import utc_timestamp
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.target_input import TargetInput
 
 CODE_ATTRS = {"rows": 14, "spellcheck": "false", "autocomplete": "off", "autocapitalize": "off",
               "wrap": "off", "class": "code-input"}
@@ -234,7 +236,7 @@ def sample_event_text() -> str:
         "detail-type": "OrderManager.WaitingCompletion",
         "source": "awsserverlessda.serverlesspresso",
         "account": "000000000000",
-        "time": format_event_time(timezone.now()),
+        "time": utc_timestamp(timezone.now(), timespec="seconds"),
         "region": region(),
         "resources": [],
         "detail": {
@@ -275,7 +277,7 @@ def chosen_event(data: QueryDict) -> tuple[dict[str, Any], str, str | None]:
         reason = f" Reason: {error.detail}." if error.detail else ""
         raise ValidationError(f"{error}{reason}", field="sample_event") from None
     # A sample was never ingested: it gets the time the bus would stamp on it now.
-    return envelope, iso(timezone.now()), None
+    return envelope, utc_timestamp(timezone.now(), timespec="seconds"), None
 
 
 def impact_limit(data: QueryDict) -> int:

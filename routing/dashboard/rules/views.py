@@ -62,7 +62,8 @@ from routing.services import (
 from routing.services.quotas import quotas
 from routing.services.rules import parse_event_pattern
 from routing.services.signing import target_signing_secret
-from routing.transform import GroupNameError, InvalidTargetInputError, format_group_name
+from routing.transform.definitions import InvalidTargetInputError
+from routing.transform.group_names import GroupNameError, format_group_name
 
 # The event page belongs to the dashboard's events explorer.
 EVENT_PAGE = "/dashboard/events/{}/"

@@ -16,9 +16,10 @@ from routing.models import RuleState
 from routing.schedules.expressions import INVALID_MESSAGE, InvalidScheduleExpression
 from routing.schedules.models import ScheduleState
 from routing.schedules.scheduler_state import schedule_set_state
-from routing.selectors.rules import iso, rule_live
+from routing.selectors.rules import rule_live
 from routing.selectors.schedules import schedule_preview, schedule_rows
 from routing.services import Actor, rule_set_state
+from routing.timestamps import utc_timestamp
 
 PREVIEW_KINDS = ("rule", "schedule")
 PREVIEW_ZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York",
@@ -104,5 +105,5 @@ def preview(request: HttpRequest) -> HttpResponse:
         "expression": result.expression,
         "timezone": result.timezone,
         "description": result.description,
-        "next": [iso(moment) for moment in result.next_firings],
+        "next": [utc_timestamp(moment, timespec="seconds") for moment in result.next_firings],
     })

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from routing.services.archives import events_purge
+from routing.services.retention import events_purge
 
 
 class Command(BaseCommand):

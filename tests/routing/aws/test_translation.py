@@ -17,7 +17,7 @@ from routing.aws.arns import (
 from routing.aws.params import Params, decode_next_token, encode_next_token
 from routing.errors import ValidationError
 from routing.models import ACCOUNT_ID, Target, region
-from routing.transform import InputTransformer, TargetInput
+from routing.transform.target_input import InputTransformer, TargetInput
 
 
 @pytest.mark.parametrize(("arn", "kind", "address"), [

@@ -15,9 +15,11 @@ from django.urls import reverse
 from routing.dashboard.rules.pattern_text import TextPosition, locate_pattern_error
 from routing.models import Rule
 from routing.patterns import InvalidPatternError, compile_pattern
-from routing.selectors.rules import iso, pattern_impact, pattern_summary
+from routing.selectors.rules import pattern_impact, pattern_summary
 from routing.services import Actor, TargetSpec, targets_put
-from routing.transform import InputTransformer, TargetInput, render_target_input
+from routing.timestamps import utc_timestamp
+from routing.transform.rendering import render_target_input
+from routing.transform.target_input import InputTransformer, TargetInput
 from tests.routing.dashboard.test_rules_support import (
     BUS,
     CURRENT,
@@ -276,13 +278,14 @@ def test_the_target_preview_is_exactly_what_render_target_input_gives(client: Cl
                                                "event_id": str(event.pk)}, rule.pk)
     assert response.status_code == 200
     body = response.json()
+    seen = utc_timestamp(event.ingested_at, timespec="seconds")
     expected = render_target_input(
         event.envelope(), TargetInput.from_aws({"InputTransformer": TRANSFORMER}),
-        rule_arn=rule.arn, rule_name=rule.name, ingestion_time=iso(event.ingested_at),
+        rule_arn=rule.arn, rule_name=rule.name, ingestion_time=seen,
     )
     assert body["body"] == expected
     assert json.loads(body["body"]) == {"number": 7, "at": "main", "rule": "Numbers",
-                                        "arn": rule.arn, "seen": iso(event.ingested_at)}
+                                        "arn": rule.arn, "seen": seen}
     assert body["pretty"] == json.dumps(json.loads(expected), indent=2)
     assert (body["event_id"], body["channels_group"]) == (str(event.pk), "shop.main")
 

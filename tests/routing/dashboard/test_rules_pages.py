@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from routing.models import Delivery, Rule, RuleRevision, RuleState, Target
 from routing.services import Actor, TargetSpec, rule_put, targets_put
-from routing.transform import InputTransformer, TargetInput
+from routing.transform.target_input import InputTransformer, TargetInput
 from tests.routing.dashboard.test_rules_support import (
     BUS,
     CURRENT,
