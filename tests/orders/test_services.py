@@ -718,15 +718,19 @@ def test_overdue_orders_time_out_with_their_cause(
 ) -> None:
     shop.max_orders_per_customer_per_day = 5
     shop.save()
+    # Deadlines count from each order's own step, between these two moments (a busy machine
+    # may take seconds to make four orders).
+    before = timezone.now()
     choosing = started(shop, customer)
     waiting = queued(shop, other_customer)
     making = claimed(shop, customer, barista)
     done = queued(shop, other_customer)
     order_complete(order=done, barista=barista)
-    assert orders_time_out_overdue(now=timezone.now() + timedelta(seconds=299)) == 0
-    assert orders_time_out_overdue(now=timezone.now() + timedelta(seconds=301)) == 1
-    assert orders_time_out_overdue(now=timezone.now() + timedelta(seconds=901)) == 2
-    assert orders_time_out_overdue(now=timezone.now() + timedelta(days=1)) == 0
+    after = timezone.now()
+    assert orders_time_out_overdue(now=before + timedelta(seconds=299)) == 0
+    assert orders_time_out_overdue(now=after + timedelta(seconds=301)) == 1
+    assert orders_time_out_overdue(now=after + timedelta(seconds=901)) == 2
+    assert orders_time_out_overdue(now=after + timedelta(days=1)) == 0
     causes = {o.pk: (o.state, o.timeout_cause) for o in Order.objects.all()}
     assert causes[choosing.pk] == (S.TIMED_OUT, "Customer timedout")
     assert causes[waiting.pk] == (S.TIMED_OUT, "Barista timedout")
