@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from orders import services
 from orders.events import BUS_NAME, DetailType
 from orders.models import Customer, Order, OrderCounter, Shop
 from orders.services import (
@@ -19,6 +18,7 @@ from orders.services import (
     customer_create,
     customer_for_account,
     customer_set_name,
+    order_actions,
     order_announce,
     order_cancel,
     order_claim,
@@ -497,7 +497,7 @@ def test_a_stale_token_is_refused_and_changes_nothing(
     order = started(shop, customer)
     stale = Order.objects.select_related("shop", "customer", "barista").get(pk=order.pk)
     Order.objects.filter(pk=order.pk).update(wait_token="resumed-by-someone-else")
-    monkeypatch.setattr(services, "_reload", lambda _order: stale)
+    monkeypatch.setattr(order_actions, "reload_order", lambda _order: stale)
     with refused("stale_token", http_status=409) as error:
         order_submit(order=order, customer=customer, drink_name="Latte", choices=LATTE_CHOICE)
     assert "changed a moment ago" in error.value.message
@@ -513,7 +513,7 @@ def test_a_foreign_token_cannot_move_an_order(
     mine, theirs = started(shop, customer), started(shop, other_customer)
     forged = Order.objects.select_related("shop", "customer", "barista").get(pk=mine.pk)
     forged.wait_token = Order.objects.get(pk=theirs.pk).wait_token
-    monkeypatch.setattr(services, "_reload", lambda _order: forged)
+    monkeypatch.setattr(order_actions, "reload_order", lambda _order: forged)
     with refused("stale_token"):
         order_submit(order=mine, customer=customer, drink_name="Espresso", choices={})
     assert Order.objects.get(pk=mine.pk).state == S.WAITING_FOR_DRINK
