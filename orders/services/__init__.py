@@ -18,7 +18,7 @@ services, so callers import them from `orders.services`."""
 
 from orders.permissions import ActingUser, require_barista
 from orders.services.customers import customer_create, customer_for_account, customer_set_name
-from orders.services.menus import shop_menu_changed
+from orders.services.menus import menu_change
 from orders.services.order_actions import (
     order_cancel,
     order_claim,
@@ -31,6 +31,7 @@ from orders.services.shops import (
     CONFIG_FIELDS,
     shop_config_publish,
     shop_create,
+    shop_set_baristas,
     shop_set_open,
     shop_update_config,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "customer_create",
     "customer_for_account",
     "customer_set_name",
+    "menu_change",
     "order_announce",
     "order_cancel",
     "order_claim",
@@ -61,7 +63,7 @@ __all__ = [
     "require_barista",
     "shop_config_publish",
     "shop_create",
-    "shop_menu_changed",
+    "shop_set_baristas",
     "shop_set_open",
     "shop_update_config",
 ]

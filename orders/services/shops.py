@@ -3,9 +3,10 @@ and announcing each change (`ConfigService.ConfigChanged`) with the whole new co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -118,4 +119,11 @@ def shop_update_config(*, shop: Shop, user: ActingUser, **fields: Any) -> Shop:
             shop=shop,
             message=f"{person_name(user)} changed the settings of {shop.name}: {summary}.",
         )
+    return shop
+
+
+def shop_set_baristas(*, shop: Shop, baristas: Iterable[User], user: ActingUser) -> Shop:
+    """Names the baristas who run the shop (staff only); none named means every barista."""
+    require_staff(user, "choose the shop's baristas")
+    shop.baristas.set(list(baristas))
     return shop
