@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from orders.event_details import MenuEntry, ShopSettings
 from orders.events import iso
 from orders.models import (
     Customer,
@@ -68,7 +69,7 @@ def order_get(*, order_id: str) -> Order:
 
 # Settings and menu ---------------------------------------------------------------------------
 
-def shop_settings(*, shop: Shop) -> dict[str, Any]:
+def shop_settings(*, shop: Shop) -> ShopSettings:
     """The shop's settings as the ConfigChanged event and the pages name them."""
     return {
         "name": shop.name,
@@ -91,7 +92,7 @@ def _drinks(shop: Shop) -> list[Drink]:
     )
 
 
-def shop_menu(*, shop: Shop, available_only: bool = False) -> list[dict[str, Any]]:
+def shop_menu(*, shop: Shop, available_only: bool = False) -> list[MenuEntry]:
     """The menu in display order: [{name, icon, available, groups: [{name, multiple,
     required, options: [name, ...]}]}]."""
     return [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -14,6 +14,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders import selectors
+from orders.event_details import (
+    MakeOrderDetail,
+    OrderCancelledDetail,
+    OrderCompletedDetail,
+    OrderFinishedDetail,
+    ProcessorWaitingCompletionDetail,
+)
 from orders.events import DetailType, emit
 from orders.models import Customer, Order, OrderCounter
 from orders.permissions import ActingUser, is_staff, require_barista
@@ -81,14 +88,14 @@ def order_submit(
         order.order_number = _next_order_number(order, now)
         Order.objects.filter(pk=order.pk).update(order_number=order.order_number)
         options = ", ".join(m["option"] for m in modifiers)
-        emit(
-            DetailType.PROCESSOR_WAITING_COMPLETION, shop_slug=order.shop.slug,
-            message=f"The customer ordered a {drink.name}"
+        emit(DetailType.PROCESSOR_WAITING_COMPLETION, ProcessorWaitingCompletionDetail(
+            shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+            userId=str(customer.pk),
+            Message=f"The customer ordered a {drink.name}"
                     f"{f' ({options})' if options else ''}: it is order #{order.order_number}, "
                     f"and the baristas have {minutes_in_words(order.shop.barista_timeout_seconds)} "
                     "to make it.",
-            orderId=order.pk, orderNumber=order.order_number, userId=str(customer.pk),
-        )
+        ))
     return order
 
 
@@ -113,12 +120,12 @@ def order_claim(*, order: Order, barista: ActingUser) -> Order:
     time_out_if_overdue(order, now)
     with transaction.atomic():
         move_order(order, transition, now=now, barista=barista, claimed_at=now)
-        emit(
-            DetailType.MAKE_ORDER, shop_slug=order.shop.slug,
-            message=f"{person_name(barista)} is making {order_label(order)} ({order.drink}).",
-            orderId=order.pk, orderNumber=order.order_number, baristaUserId=str(barista.pk),
-            baristaName=person_name(barista), userId=str(order.customer_id),
-        )
+        emit(DetailType.MAKE_ORDER, MakeOrderDetail(
+            shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+            baristaUserId=str(barista.pk), baristaName=person_name(barista),
+            userId=str(order.customer_id),
+            Message=f"{person_name(barista)} is making {order_label(order)} ({order.drink}).",
+        ))
     return order
 
 
@@ -142,20 +149,21 @@ def order_unclaim(*, order: Order, barista: ActingUser) -> Order:
     time_out_if_overdue(order, now)
     with transaction.atomic():
         move_order(order, transition, now=now, barista=None, claimed_at=None)
-        emit(
-            DetailType.MAKE_ORDER, shop_slug=order.shop.slug,
-            message=f"{person_name(barista)} handed {order_label(order)} ({order.drink}) back to "
+        emit(DetailType.MAKE_ORDER, MakeOrderDetail(
+            shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+            baristaUserId="", baristaName="", userId=str(order.customer_id),
+            Message=f"{person_name(barista)} handed {order_label(order)} ({order.drink}) back to "
                     "the queue.",
-            orderId=order.pk, orderNumber=order.order_number, baristaUserId="",
-            baristaName="", userId=str(order.customer_id),
-        )
+        ))
     return order
 
 
-def _emit_finished(order: Order, outcome: str, message: str) -> None:
-    emit(DetailType.ORDER_FINISHED, shop_slug=order.shop.slug, message=message,
-         orderId=order.pk, orderNumber=order.order_number, userId=str(order.customer_id),
-         outcome=outcome)
+def _emit_finished(order: Order, outcome: Literal["completed", "cancelled"],
+                   message: str) -> None:
+    emit(DetailType.ORDER_FINISHED, OrderFinishedDetail(
+        shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+        userId=str(order.customer_id), outcome=outcome, Message=message,
+    ))
 
 
 def order_complete(*, order: Order, barista: ActingUser) -> Order:
@@ -171,14 +179,13 @@ def order_complete(*, order: Order, barista: ActingUser) -> Order:
     with transaction.atomic():
         move_order(order, transition, now=now, barista=maker, finished_at=now)
         wait = (now - order.submitted_at).total_seconds() if order.submitted_at else None
-        emit(
-            DetailType.ORDER_COMPLETED, shop_slug=order.shop.slug,
-            message=f"{order.drink} is ready for pickup "
-                    f"({order_label(order)}).",
-            orderId=order.pk, orderNumber=order.order_number, userId=str(order.customer_id),
-            baristaUserId=str(maker.pk), baristaName=person_name(maker), drink=order.drink,
+        emit(DetailType.ORDER_COMPLETED, OrderCompletedDetail(
+            shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+            userId=str(order.customer_id), baristaUserId=str(maker.pk),
+            baristaName=person_name(maker), drink=order.drink,
             waitSeconds=round(wait, 3) if wait is not None else None,
-        )
+            Message=f"{order.drink} is ready for pickup ({order_label(order)}).",
+        ))
         _emit_finished(order, "completed",
                        "The order workflow finished: the order was completed.")
     return order
@@ -225,12 +232,11 @@ def order_cancel(
         move_order(order, transition, now=now, cancelled_by=by, cancel_reason=reason,
               finished_at=now)
         because = f": {reason}" if reason else "."
-        emit(
-            DetailType.ORDER_CANCELLED, shop_slug=order.shop.slug,
-            message=f"{who} cancelled {order_label(order)}{because}",
-            orderId=order.pk, orderNumber=order.order_number, userId=str(order.customer_id),
-            cancelledBy=by.value, reason=reason,
-        )
+        emit(DetailType.ORDER_CANCELLED, OrderCancelledDetail(
+            shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+            userId=str(order.customer_id), cancelledBy=by.value, reason=reason,
+            Message=f"{who} cancelled {order_label(order)}{because}",
+        ))
         _emit_finished(order, "cancelled",
                        f"The order workflow finished: the order was cancelled by the {by.value}.")
     return order

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders import selectors
+from orders.event_details import NewOrderDetail
 from orders.events import DetailType, emit, iso
 from orders.models import Customer, Order, QrWindow, Shop
 from orders.services.wording import clock, drinks_in_words, in_words, minutes_in_words
@@ -153,12 +154,11 @@ def order_redeem(*, shop: Shop, code: str, customer: Customer) -> Order:
             # If no worker starts the workflow by then, the time-out sweeper ends the order.
             deadline_at=now + timedelta(seconds=shop.customer_timeout_seconds),
         )
-        emit(
-            DetailType.NEW_ORDER, shop_slug=shop.slug,
-            message=f"A customer scanned the QR code: a new order was created "
-                    f"({window.remaining} left for this code).",
-            orderId=order.pk, userId=str(customer.pk),
+        emit(DetailType.NEW_ORDER, NewOrderDetail(
+            shopId=shop.slug, orderId=order.pk, userId=str(customer.pk),
             window={"remaining": window.remaining, "endsAt": iso(window.ends_at)},
-        )
+            Message=f"A customer scanned the QR code: a new order was created "
+                    f"({window.remaining} left for this code).",
+        ))
     return order
 

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders import selectors
+from orders.event_details import ConfigChangedDetail
 from orders.events import DetailType, emit
 from orders.models import Shop
 from orders.permissions import ActingUser, require_barista, require_staff
@@ -32,9 +33,10 @@ def shop_config_publish(*, shop: Shop, message: str) -> Shop:
     below call it; call it directly only for system changes (the demo seed)."""
     Shop.objects.filter(pk=shop.pk).update(config_version=F("config_version") + 1)
     shop.refresh_from_db(fields=["config_version"])
-    emit(DetailType.CONFIG_CHANGED, shop_slug=shop.slug, message=message,
-         config=selectors.shop_settings(shop=shop), menuVersion=shop.config_version,
-         menu=selectors.shop_menu(shop=shop))
+    emit(DetailType.CONFIG_CHANGED, ConfigChangedDetail(
+        shopId=shop.slug, config=selectors.shop_settings(shop=shop),
+        menuVersion=shop.config_version, menu=selectors.shop_menu(shop=shop), Message=message,
+    ))
     return shop
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from orders.event_details import OrderTimeoutDetail
 from orders.events import DetailType, emit
 from orders.models import Order
 from orders.services.wording import minutes_in_words, order_label
@@ -43,9 +44,11 @@ def time_out(order: Order, now: datetime) -> bool:
                  deadline_at=None, finished_at=now, updated_at=now)
         if not moved:
             return False
-        emit(DetailType.ORDER_TIMEOUT, shop_slug=order.shop.slug,
-             message=timeout_message(order, cause), orderId=order.pk,
-             orderNumber=order.order_number, userId=str(order.customer_id), cause=cause.value)
+        emit(DetailType.ORDER_TIMEOUT, OrderTimeoutDetail(
+            shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+            userId=str(order.customer_id), cause=cause.value,
+            Message=timeout_message(order, cause),
+        ))
     order.state, order.timeout_cause = OrderState.TIMED_OUT, cause
     return True
 

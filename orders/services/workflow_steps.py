@@ -7,6 +7,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders import selectors
+from orders.event_details import (
+    ManagerWaitingCompletionDetail,
+    ShopUnavailableDetail,
+    WorkflowStartedDetail,
+)
 from orders.events import DetailType, emit, iso
 from orders.models import Order, QrWindow, Shop
 from orders.services.timeouts import time_out
@@ -58,21 +63,23 @@ def order_start(*, order_id: str) -> Order:
                 message = (f"Sorry, the baristas are too busy right now ({open_orders} orders "
                            f"open, the most is {shop.max_queue}). Please try again in a few "
                            "minutes.")
-            emit(DetailType.SHOP_UNAVAILABLE, shop_slug=shop.slug, message=message,
-                 orderId=order.pk, userId=str(order.customer_id), reason=reason.value)
+            emit(DetailType.SHOP_UNAVAILABLE, ShopUnavailableDetail(
+                shopId=shop.slug, orderId=order.pk, userId=str(order.customer_id),
+                reason=reason.value, Message=message,
+            ))
             return order
         try:
             move_order(order, check_move(order, Action.START, Actor.SYSTEM), now=now)
         except OrderError:
             return reload_order(order)
         assert order.deadline_at is not None
-        emit(
-            DetailType.WORKFLOW_STARTED, shop_slug=shop.slug,
-            message=f"The order workflow started: choose your drink by "
+        emit(DetailType.WORKFLOW_STARTED, WorkflowStartedDetail(
+            shopId=shop.slug, orderId=order.pk, userId=str(order.customer_id),
+            deadline=iso(order.deadline_at),
+            Message=f"The order workflow started: choose your drink by "
                     f"{clock(shop, order.deadline_at)} "
                     f"(you have {minutes_in_words(shop.customer_timeout_seconds)}).",
-            orderId=order.pk, userId=str(order.customer_id), deadline=iso(order.deadline_at),
-        )
+        ))
     return order
 
 
@@ -94,14 +101,14 @@ def order_announce(*, order_id: str) -> bool:
         for modifier in order.modifiers:
             choices.setdefault(modifier["group"], []).append(modifier["option"])
         with_options = f" ({', '.join(options)})" if options else ""
-        emit(
-            DetailType.MANAGER_WAITING_COMPLETION, shop_slug=order.shop.slug,
-            message=f"Order #{order.order_number}, {order.drink}{with_options}, is waiting for a "
-                    "barista.",
-            orderId=order.pk, orderNumber=order.order_number, state=order.state,
+        emit(DetailType.MANAGER_WAITING_COMPLETION, ManagerWaitingCompletionDetail(
+            shopId=order.shop.slug, orderId=order.pk, orderNumber=order.order_number,
+            state=order.state,
             drinkOrder={"drink": order.drink, "modifiers": options, "choices": choices,
                         "icon": order.icon},
             userId=str(order.customer_id), robot=order.robot,
-        )
+            Message=f"Order #{order.order_number}, {order.drink}{with_options}, is waiting for a "
+                    "barista.",
+        ))
     return True
 
