@@ -69,6 +69,10 @@ def shop_published(publisher: Publisher) -> bool:
     return publisher.is_service(SERVICE_NAME)
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
 def iso(moment: datetime | None) -> str | None:
     """A timestamp as event details carry it: RFC 3339 in UTC with a Z."""
     if moment is None:

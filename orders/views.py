@@ -172,7 +172,7 @@ def _menu(shop: Shop, chosen: dict[str, Any]) -> list[dict[str, Any]]:
 def _render_order(request: HttpRequest, order: Order, *, status: int = 200,
                   error: OrderError | None = None, chosen: dict[str, Any] | None = None,
                   ) -> HttpResponse:
-    payload = live.order_for_customer(order)
+    payload = live.customer_order(order)
     return render(request, "orders/order.html", {
         "order": order,
         "shop": order.shop,
@@ -246,7 +246,7 @@ def order_journey(request: HttpRequest, order_id: str) -> HttpResponse:
     ]
     return render(request, "orders/journey.html", {
         "order": order, "shop": order.shop, "entries": entries,
-        "payload": live.order_for_customer(order),
+        "payload": live.customer_order(order),
     })
 
 
@@ -256,7 +256,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     orders = []
     if customer is not None:
         orders = [
-            {"order": order, "payload": live.order_for_customer(order)}
+            {"order": order, "payload": live.customer_order(order)}
             for order in selectors.customer_history(customer=customer)
         ]
     return render(request, "orders/my_orders.html", {"customer": customer, "orders": orders,

@@ -49,20 +49,20 @@ def _refuse_code(shop: Shop, code: str, now: datetime) -> OrderError:
 
 def _check_daily_limit(shop: Shop, customer: Customer, now: datetime) -> None:
     allowance = selectors.customer_daily_allowance(shop=shop, customer=customer, now=now)
-    if allowance["remaining"] > 0:
+    if allowance.remaining > 0:
         return
-    resets_at: datetime = allowance["resetsAt"]
+    resets_at = allowance.resets_at
     message = (
-        f"Each customer can order {drinks_in_words(allowance['limit'])} a day at {shop.name}, "
+        f"Each customer can order {drinks_in_words(allowance.limit)} a day at {shop.name}, "
         "and you have reached that today."
     )
-    if allowance["activeOrderId"]:
+    if allowance.active_order_id:
         message += " Your order in progress counts too: if it is cancelled, you can order again."
     message += (f" You can order again tomorrow from {clock(shop, resets_at)} "
                 f"({in_words(resets_at - now)}).")
     raise OrderError(message, "daily_limit", details={
-        "retryAt": iso(resets_at), "activeOrderId": allowance["activeOrderId"],
-        "limit": allowance["limit"],
+        "retryAt": iso(resets_at), "activeOrderId": allowance.active_order_id,
+        "limit": allowance.limit,
     })
 
 
