@@ -12,8 +12,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
 
 from coffeeshop.authorisation import in_group, is_signed_in, is_staff
-from coffeeshop.demo import BARISTAS_GROUP
-from orders.permissions import is_barista
+from orders.permissions import BARISTAS_GROUP, is_barista
 from orders.workflow import OrderError
 from routing.errors import AccessDenied, ApplicationError, NotFound, RoutingError
 
