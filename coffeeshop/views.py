@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views import defaults
 
+from coffeeshop.authorisation import is_staff
 from coffeeshop.health import health_report_from_any_thread
 from coffeeshop.unavailable import is_database_unavailable, render_unavailable
 
@@ -37,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     from coffeeshop.urls import STAFF_PAGES, public_pages
 
     # Links that only lead to a refusal are not offered: the operator's pages only to staff.
-    staff = request.user.is_authenticated and request.user.is_staff
+    staff = is_staff(request.user)
     pages = [(title, path) for title, path in public_pages()
              if path != "/" and (staff or path not in STAFF_PAGES)
              and (settings.DEV_MAIL_PAGE or path != "/dev/mail/")]

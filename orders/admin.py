@@ -1,8 +1,9 @@
 """The Django admin of the shop. Shops and menus are edited here, and every change goes through
 a service (so it is checked and announced with ConfigService.ConfigChanged in the same
-transaction). Orders are read-only records of their workflow: the only ways to act on them are
-the actions below, which call the same services as the barista page. A wait token is never
-shown."""
+transaction) on the one `ServiceAdmin` of both apps (routing/admin/base.py): a refusal rolls the
+save back and is shown on the form, or as a message. Orders are read-only records of their
+workflow: the only ways to act on them are the actions below, which call the same services as
+the barista page. A wait token is never shown."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -34,36 +35,17 @@ from orders.privacy import customer_erase
 from orders.services import (
     CONFIG_FIELDS,
     OrderError,
+    menu_change,
     order_cancel,
     order_complete,
     orders_time_out_overdue,
     shop_create,
-    shop_menu_changed,
+    shop_set_baristas,
     shop_update_config,
 )
+from orders.services.menus import MenuItem, menu_item_describe, menu_item_shop
 from orders.workflow import CancelledBy
-
-_FAILED = "_orders_admin_service_failed"
-
-
-class ServiceAdmin(admin.ModelAdmin):
-    """Saves through services; an OrderError is shown as a message and the form stays open."""
-
-    def _service_failed(self, request: HttpRequest, error: OrderError) -> None:
-        setattr(request, _FAILED, True)
-        self.message_user(request, error.message, messages.ERROR)
-
-    def response_add(self, request: HttpRequest, obj: Any,
-                     post_url_continue: str | None = None) -> HttpResponse:
-        if getattr(request, _FAILED, False):
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
-        if getattr(request, _FAILED, False):
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_change(request, obj)
-
+from routing.admin.base import ServiceAdmin
 
 # Shops ---------------------------------------------------------------------------------------
 
@@ -104,19 +86,20 @@ class ShopAdmin(ServiceAdmin):
         return (*self.readonly_fields, "slug") if obj is not None else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: Shop, form: Any, change: bool) -> None:
-        try:
-            if change:
-                changed = {name: getattr(obj, name) for name in form.changed_data
-                           if name in CONFIG_FIELDS}
-                if changed:
-                    shop_update_config(shop=obj, user=request.user, **changed)
-            else:
-                settings = {name: getattr(obj, name) for name in CONFIG_FIELDS if name != "name"}
-                created = shop_create(slug=obj.slug, name=obj.name, user=request.user,
-                                      **settings)
-                obj.pk, obj.config_version = created.pk, created.config_version
-        except OrderError as error:
-            self._service_failed(request, error)
+        if change:
+            changed = {name: getattr(obj, name) for name in form.changed_data
+                       if name in CONFIG_FIELDS}
+            if changed:
+                shop_update_config(shop=obj, user=request.user, **changed)
+        else:
+            settings = {name: getattr(obj, name) for name in CONFIG_FIELDS if name != "name"}
+            self.adopt(obj, shop_create(slug=obj.slug, name=obj.name, user=request.user,
+                                        **settings))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if "baristas" in form.changed_data:
+            shop_set_baristas(shop=form.instance, baristas=form.cleaned_data["baristas"],
+                              user=request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Shop | None = None) -> bool:
         return False  # a shop's orders, numbers and metrics are its history
@@ -124,41 +107,28 @@ class ShopAdmin(ServiceAdmin):
 
 # Menu ----------------------------------------------------------------------------------------
 
-class MenuChangeAdmin(ServiceAdmin):
-    """Every save or delete of a menu item is announced (ConfigChanged, menu version bumped)
-    by `shop_menu_changed`, in the admin's own transaction."""
+class MenuAdmin(ServiceAdmin):
+    """A menu row is saved with the rows of its inline (a drink's choices, a choice's options)
+    by one `menu_change`, which checks them and announces the new menu once; its refusal is
+    shown on the form (or as a message, for a deletion or the list's editable rows)."""
 
-    def shop_of(self, obj: Any) -> Shop:
-        raise NotImplementedError
-
-    def describe(self, obj: Any) -> str:
-        return str(obj)
-
-    def _announce(self, request: HttpRequest, shop: Shop, change: str) -> None:
-        try:
-            shop_menu_changed(shop=shop, user=request.user, change=change)
-        except OrderError as error:
-            self._service_failed(request, error)
+    def save_model(self, request: HttpRequest, obj: MenuItem, form: Any, change: bool) -> None:
+        pass  # written with its inlines' rows, by the one service call in save_related
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
+        item: MenuItem = form.instance
+        saved: list[MenuItem] = [item]
+        removed: list[MenuItem] = []
+        for formset in formsets:
+            saved += formset.save(commit=False)
+            removed += formset.deleted_objects
         verb = "changed" if change else "added"
-        self._announce(request, self.shop_of(form.instance),
-                       f"{self.describe(form.instance)} {verb}")
+        menu_change(shop=menu_item_shop(item), user=request.user, saved=saved, removed=removed,
+                    change=f"{menu_item_describe(item)} {verb}")
 
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        shop, what = self.shop_of(obj), self.describe(obj)
-        super().delete_model(request, obj)
-        self._announce(request, shop, f"{what} removed")
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        removed: dict[int, tuple[Shop, list[str]]] = {}
-        for obj in queryset:
-            shop = self.shop_of(obj)
-            removed.setdefault(shop.pk, (shop, []))[1].append(self.describe(obj))
-        super().delete_queryset(request, queryset)
-        for shop, names in removed.values():
-            self._announce(request, shop, f"{', '.join(names)} removed")
+    def service_delete(self, request: HttpRequest, obj: MenuItem) -> None:
+        menu_change(shop=menu_item_shop(obj), user=request.user, removed=[obj],
+                    change=f"{menu_item_describe(obj)} removed")
 
 
 class ModifierGroupInline(admin.TabularInline):
@@ -176,7 +146,7 @@ class ModifierGroupInline(admin.TabularInline):
 
 
 @admin.register(Drink)
-class DrinkAdmin(MenuChangeAdmin):
+class DrinkAdmin(MenuAdmin):
     list_display = ("name", "shop", "available", "icon", "position")
     list_filter = ("shop", "available")
     list_editable = ("available", "position")
@@ -186,12 +156,6 @@ class DrinkAdmin(MenuChangeAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Drink | None = None) -> Any:
         return ("shop",) if obj is not None else ()
 
-    def shop_of(self, obj: Drink) -> Shop:
-        return obj.shop
-
-    def describe(self, obj: Drink) -> str:
-        return obj.name
-
 
 class ModifierOptionInline(admin.TabularInline):
     model = ModifierOption
@@ -200,7 +164,7 @@ class ModifierOptionInline(admin.TabularInline):
 
 
 @admin.register(ModifierGroup)
-class ModifierGroupAdmin(MenuChangeAdmin):
+class ModifierGroupAdmin(MenuAdmin):
     list_display = ("name", "drink", "shop_name", "multiple", "required")
     list_filter = ("drink__shop", "multiple", "required")
     search_fields = ("name", "drink__name")
@@ -213,24 +177,12 @@ class ModifierGroupAdmin(MenuChangeAdmin):
     def shop_name(self, group: ModifierGroup) -> str:
         return group.drink.shop.name
 
-    def shop_of(self, obj: ModifierGroup) -> Shop:
-        return obj.drink.shop
-
-    def describe(self, obj: ModifierGroup) -> str:
-        return f"{obj.drink.name}'s {obj.name} options"
-
 
 @admin.register(ModifierOption)
-class ModifierOptionAdmin(MenuChangeAdmin):
+class ModifierOptionAdmin(MenuAdmin):
     list_display = ("name", "group", "position")
     list_filter = ("group__drink__shop",)
     search_fields = ("name", "group__name", "group__drink__name")
-
-    def shop_of(self, obj: ModifierOption) -> Shop:
-        return obj.group.drink.shop
-
-    def describe(self, obj: ModifierOption) -> str:
-        return f"{obj.group.drink.name}'s {obj.group.name} option {obj.name}"
 
 
 # Records -------------------------------------------------------------------------------------

@@ -5,14 +5,31 @@ Details never carry a QR code or a wait token: events reach browsers through the
 Nor do they carry a customer's name: events are immutable and outlive an erasure, so a customer
 is only ever `userId`, a pseudonymous id (pages look the name up from the Customer row, which
 `customer_erase` blanks; see docs/security.md, "Personal data").
-See docs/orders.md for the catalogue (who emits what, with which fields)."""
+See docs/orders.md for the catalogue (who emits what, with which fields); each detail's type
+is in orders/event_details.py, and `emit` takes for each detail-type only its own."""
 
 from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Any
+from typing import Literal, overload
 
+from orders.event_details import (
+    ClosingSoonDetail,
+    ConfigChangedDetail,
+    DayStartedDetail,
+    MakeOrderDetail,
+    ManagerWaitingCompletionDetail,
+    NewOrderDetail,
+    OrderCancelledDetail,
+    OrderCompletedDetail,
+    OrderFinishedDetail,
+    OrderTimeoutDetail,
+    ProcessorWaitingCompletionDetail,
+    ShopEventDetail,
+    ShopUnavailableDetail,
+    WorkflowStartedDetail,
+)
 from routing.errors import AlreadyExists, NotFound
 from routing.models import Event
 from routing.publishers import Publisher
@@ -62,16 +79,49 @@ def ensure_bus() -> bool:
     return True
 
 
-def emit(detail_type: DetailType, *, shop_slug: str, message: str, **fields: Any) -> Event:
+@overload
+def emit(detail_type: Literal[DetailType.NEW_ORDER], detail: NewOrderDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.WORKFLOW_STARTED],
+         detail: WorkflowStartedDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.SHOP_UNAVAILABLE],
+         detail: ShopUnavailableDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.PROCESSOR_WAITING_COMPLETION],
+         detail: ProcessorWaitingCompletionDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.ORDER_TIMEOUT], detail: OrderTimeoutDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.ORDER_FINISHED],
+         detail: OrderFinishedDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.MANAGER_WAITING_COMPLETION],
+         detail: ManagerWaitingCompletionDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.MAKE_ORDER], detail: MakeOrderDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.ORDER_COMPLETED],
+         detail: OrderCompletedDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.ORDER_CANCELLED],
+         detail: OrderCancelledDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.CONFIG_CHANGED],
+         detail: ConfigChangedDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.CLOSING_SOON], detail: ClosingSoonDetail) -> Event: ...
+@overload
+def emit(detail_type: Literal[DetailType.DAY_STARTED], detail: DayStartedDetail) -> Event: ...
+def emit(detail_type: DetailType, detail: ShopEventDetail) -> Event:
     """Publishes one shop event. Call it inside the transaction that made the change: the event
     is stored with it and routed only once it commits."""
-    detail = {"shopId": shop_slug, **fields, "Message": message}
 
     def publish() -> Event:
         return event_publish(
             source=SOURCE,
             detail_type=detail_type.value,
-            detail=detail,
+            detail=dict(detail),
             bus_name=BUS_NAME,
             publisher=PUBLISHER,
         )

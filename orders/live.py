@@ -33,6 +33,16 @@ from django.utils import timezone
 
 from orders import selectors
 from orders.events import shop_published
+from orders.live_messages import (
+    BoardOrder,
+    BoardSnapshot,
+    CustomerOrder,
+    CustomerSnapshot,
+    LiveMessage,
+    PublicSnapshot,
+    ShopPublic,
+    WindowPublic,
+)
 from orders.models import Customer, Order, QrWindow, Shop
 from orders.services import qr_window_current
 from orders.workflow import (
@@ -86,7 +96,7 @@ def staff_name(user: Any) -> str:
     return (user.first_name or "").strip() or user.get_username()
 
 
-def shop_public(shop: Shop) -> dict[str, Any]:
+def shop_public(shop: Shop) -> ShopPublic:
     return {
         "slug": shop.slug,
         "name": shop.name,
@@ -99,7 +109,7 @@ def shop_public(shop: Shop) -> dict[str, Any]:
     }
 
 
-def window_public(window: QrWindow) -> dict[str, Any]:
+def window_public(window: QrWindow) -> WindowPublic:
     """A QR window without its code (the code only travels with the display's QR image)."""
     return {
         "id": window.pk,
@@ -110,7 +120,7 @@ def window_public(window: QrWindow) -> dict[str, Any]:
     }
 
 
-def order_for_board(order: Order) -> dict[str, Any]:
+def order_for_board(order: Order) -> BoardOrder:
     """An order as baristas and the display see it: no token, no customer id, and only the
     customer's first name (what a barista calls out)."""
     return {
@@ -170,6 +180,11 @@ def customer_status(order: Order) -> tuple[str, str]:
 
 
 def order_for_customer(order: Order) -> dict[str, Any]:
+    """`customer_order` as the order API's untyped JSON body (orders/api.py) takes it."""
+    return dict(customer_order(order))
+
+
+def customer_order(order: Order) -> CustomerOrder:
     """An order as its own customer sees it (never the workflow's token)."""
     title, text = customer_status(order)
     return {
@@ -203,11 +218,10 @@ def order_for_customer(order: Order) -> dict[str, Any]:
 # --- snapshots ------------------------------------------------------------------------------
 
 def board_orders(shop: Shop, *, now: datetime | None = None) -> list[Order]:
-    board = selectors.shop_board(shop=shop, now=now, ready_minutes=READY_MINUTES)
-    return [*board["queued"], *board["in_production"], *board["ready"]]
+    return selectors.shop_board(shop=shop, now=now, ready_minutes=READY_MINUTES).orders()
 
 
-def board_snapshot(shop_slug: str) -> dict[str, Any]:
+def board_snapshot(shop_slug: str) -> BoardSnapshot:
     """Everything the barista and display pages show, with the stream's sequence number.
 
     The number is read first: state read after it is at least as new, and deltas numbered
@@ -241,7 +255,7 @@ def customer_shops(customer: Customer) -> list[Shop]:
     return list(Shop.objects.filter(orders__customer=customer).distinct())
 
 
-def customer_snapshot(customer_id: uuid.UUID | str) -> dict[str, Any]:
+def customer_snapshot(customer_id: uuid.UUID | str) -> CustomerSnapshot:
     customer = Customer.objects.get(pk=customer_id)
     seq = customer.live_seq
     now = timezone.now()
@@ -249,12 +263,12 @@ def customer_snapshot(customer_id: uuid.UUID | str) -> dict[str, Any]:
         "type": "snapshot",
         "seq": seq,
         "server_time": utc_timestamp(now),
-        "orders": [order_for_customer(order) for order in customer_orders(customer, now=now)],
+        "orders": [customer_order(order) for order in customer_orders(customer, now=now)],
         "shops": {shop.slug: shop_public(shop) for shop in customer_shops(customer)},
     }
 
 
-def public_snapshot(shop_slug: str) -> dict[str, Any]:
+def public_snapshot(shop_slug: str) -> PublicSnapshot:
     shop = Shop.objects.get(slug=shop_slug)
     return {"type": "snapshot", "server_time": utc_timestamp(timezone.now()),
             "shop": shop_public(shop)}
@@ -262,7 +276,7 @@ def public_snapshot(shop_slug: str) -> dict[str, Any]:
 
 # --- pushes ---------------------------------------------------------------------------------
 
-def _send_on_commit(sends: list[tuple[str, dict[str, Any]]]) -> None:
+def _send_on_commit(sends: list[tuple[str, LiveMessage]]) -> None:
     def send() -> None:
         layer = get_channel_layer()
         if layer is None:
@@ -302,7 +316,7 @@ def push_order(order_id: str, *, with_window: bool = False) -> bool:
         )
         customer_seq = _bump_customer(order.customer_id)
         slug = order.shop.slug
-        sends: list[tuple[str, dict[str, Any]]] = [(
+        sends: list[tuple[str, LiveMessage]] = [(
             board_group(slug),
             {"type": "order", "seq": board_last - (1 if with_window else 0),
              "order": order_for_board(order)},
@@ -311,7 +325,7 @@ def push_order(order_id: str, *, with_window: bool = False) -> bool:
             sends.append((board_group(slug), {"type": "window", "seq": board_last,
                                               "window": window_public(order.qr_window)}))
         sends.append((customer_group(order.customer_id),
-                      {"type": "order", "seq": customer_seq, "order": order_for_customer(order)}))
+                      {"type": "order", "seq": customer_seq, "order": customer_order(order)}))
         _send_on_commit(sends)
     return True
 

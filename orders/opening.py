@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from orders.event_details import ClosingSoonDetail, DayStartedDetail
 from orders.events import DetailType, emit
 from orders.hours import (
     Change,
@@ -110,8 +111,10 @@ def _span_text(shop: Shop, change: Change) -> str:
 def _apply(shop: Shop, change: Change) -> str:
     local = change.at.astimezone(shop.tz)
     if change.kind is ChangeKind.MIDNIGHT:
-        emit(DetailType.DAY_STARTED, shop_slug=shop.slug, businessDate=local.date().isoformat(),
-             message=f"A new day at {shop.name}: order numbers and daily limits start again.")
+        emit(DetailType.DAY_STARTED, DayStartedDetail(
+            shopId=shop.slug, businessDate=local.date().isoformat(),
+            Message=f"A new day at {shop.name}: order numbers and daily limits start again.",
+        ))
         return "day"
     if change.kind is ChangeKind.CLOSING_SOON:
         if not shop.is_open or change.closes_at is None:
@@ -119,9 +122,11 @@ def _apply(shop: Shop, change: Change) -> str:
         shop.closing_at = change.closes_at
         shop.save(update_fields=["closing_at"])
         minutes = round((change.closes_at - change.at).total_seconds() / 60)
-        emit(DetailType.CLOSING_SOON, shop_slug=shop.slug, closesAt=utc_timestamp(change.closes_at),
-             message=f"{shop.name} closes in {minutes} minutes, at "
-                     f"{change.closes_at.astimezone(shop.tz):%H:%M}.")
+        emit(DetailType.CLOSING_SOON, ClosingSoonDetail(
+            shopId=shop.slug, closesAt=utc_timestamp(change.closes_at),
+            Message=f"{shop.name} closes in {minutes} minutes, at "
+                    f"{change.closes_at.astimezone(shop.tz):%H:%M}.",
+        ))
         return "noticed"
     opening = change.kind is ChangeKind.OPEN
     if shop.is_open == opening:

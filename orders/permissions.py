@@ -10,36 +10,50 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import Http404, HttpRequest
 
+from coffeeshop.authorisation import in_group, is_staff
 from orders.models import Customer, Order, Shop
+from orders.workflow import OrderError
 
 # The Django group whose members run the shop (see `is_barista`).
 BARISTAS_GROUP = "baristas"
 SESSION_CUSTOMER_KEY = "orders.customer_id"
 
+# Whoever a page or the admin acts for: `request.user`, possibly anonymous.
+ActingUser = User | AnonymousUser | None
+
 
 def is_barista(user: Any) -> bool:
     """Staff, or a member of the baristas group: may run the shop's screens and actions."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if not getattr(user, "is_active", False):
-        return False
-    if getattr(user, "is_staff", False):
-        return True
-    return bool(user.groups.filter(name=BARISTAS_GROUP).exists())
+    return is_staff(user) or in_group(user, BARISTAS_GROUP)
 
 
 def runs_shop(user: Any, shop: Shop) -> bool:
     """Whether `user` runs `shop`: staff do; a barista does unless the shop names its own
     baristas and they are not among them."""
+    if is_staff(user):
+        return True
     if not is_barista(user):
         return False
-    if getattr(user, "is_staff", False):
-        return True
     named = shop.baristas.all()
     return not named.exists() or named.filter(pk=user.pk).exists()
+
+
+def require_barista(user: ActingUser, doing: str) -> User:
+    """The user, if they are a barista (or staff); else the refusal."""
+    if not is_barista(user) or not isinstance(user, User):
+        raise OrderError(f"Only baristas can {doing}.", "forbidden")
+    return user
+
+
+def require_staff(user: ActingUser, doing: str) -> User:
+    """The user, if they are a shop manager (staff); else the refusal."""
+    if not is_staff(user) or not isinstance(user, User):
+        raise OrderError(f"Only shop managers (staff) can {doing}.", "forbidden")
+    return user
 
 
 def session_customer_id(session: SessionBase | Any) -> uuid.UUID | None:

@@ -3,18 +3,22 @@ a customer's history and daily allowance, today's board (the shop's metrics are 
 orders/metrics.py).
 
 Each is general (pages, sockets, admin and the simulator share them) and returns model
-instances or plain JSON-ready data in a small, fixed number of queries. None of them ever
+instances, a frozen dataclass (`Board`, `DailyAllowance`) or typed JSON-ready data (the menu and
+settings that events carry, the journey that the order API answers with) in a small, fixed
+number of queries. None of them ever
 exposes a QR code or a wait token (the display gets its code from `qr_window_current`)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from orders.event_details import MenuEntry, ShopSettings
 from orders.models import (
     Customer,
     Drink,
@@ -47,6 +51,42 @@ CAPACITY_STATES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Board:
+    """Today's board: the queue (oldest number first), what is being made, and what has been
+    ready for at most the board's `ready_minutes` (newest first)."""
+
+    queued: list[Order]
+    in_production: list[Order]
+    ready: list[Order]
+
+    def orders(self) -> list[Order]:
+        return [*self.queued, *self.in_production, *self.ready]
+
+
+@dataclass(frozen=True)
+class DailyAllowance:
+    """How many orders a customer may still place at a shop today, and when the count starts
+    again (the shop's next local midnight)."""
+
+    limit: int
+    used: int
+    remaining: int
+    active_order_id: str | None  # their order in progress, which counts too
+    resets_at: datetime
+
+
+class JourneyStep(TypedDict):
+    """One event of an order's journey, JSON-ready (the order API answers with it)."""
+
+    eventId: str
+    detailType: str
+    step: str
+    message: str
+    time: str
+    detail: dict[str, Any]
+
+
 # Lookups -------------------------------------------------------------------------------------
 
 def shop_get(*, slug: str) -> Shop:
@@ -58,7 +98,7 @@ def shop_get(*, slug: str) -> Shop:
 
 # Settings and menu ---------------------------------------------------------------------------
 
-def shop_settings(*, shop: Shop) -> dict[str, Any]:
+def shop_settings(*, shop: Shop) -> ShopSettings:
     """The shop's settings as the ConfigChanged event and the pages name them."""
     return {
         "name": shop.name,
@@ -81,7 +121,7 @@ def _drinks(shop: Shop) -> list[Drink]:
     )
 
 
-def shop_menu(*, shop: Shop, available_only: bool = False) -> list[dict[str, Any]]:
+def shop_menu(*, shop: Shop, available_only: bool = False) -> list[MenuEntry]:
     """The menu in display order: [{name, icon, available, groups: [{name, multiple,
     required, options: [name, ...]}]}]."""
     return [
@@ -139,11 +179,8 @@ def shop_open_order_count(*, shop: Shop, including_new: bool = False) -> int:
     return Order.objects.filter(shop=shop, state__in=states).count()
 
 
-def shop_board(
-    *, shop: Shop, now: datetime | None = None, ready_minutes: int = 10
-) -> dict[str, list[Order]]:
-    """Today's board: the queue (oldest number first), what is being made, and what has been
-    ready for at most `ready_minutes`."""
+def shop_board(*, shop: Shop, now: datetime | None = None, ready_minutes: int = 10) -> Board:
+    """Today's board, with what has been ready for at most `ready_minutes`."""
     now = now or timezone.now()
     orders = list(
         Order.objects.filter(shop=shop)
@@ -153,12 +190,12 @@ def shop_board(
         .select_related("customer", "barista")
         .order_by("order_number", "submitted_at")
     )
-    return {
-        "queued": [o for o in orders if o.state == OrderState.QUEUED],
-        "in_production": [o for o in orders if o.state == OrderState.IN_PRODUCTION],
-        "ready": sorted((o for o in orders if o.state == OrderState.COMPLETED),
-                        key=lambda o: o.finished_at or now, reverse=True),
-    }
+    return Board(
+        queued=[o for o in orders if o.state == OrderState.QUEUED],
+        in_production=[o for o in orders if o.state == OrderState.IN_PRODUCTION],
+        ready=sorted((o for o in orders if o.state == OrderState.COMPLETED),
+                     key=lambda o: o.finished_at or now, reverse=True),
+    )
 
 
 def customer_history(
@@ -181,9 +218,7 @@ def customer_active_order(*, customer: Customer, shop: Shop | None = None) -> Or
 
 def customer_daily_allowance(
     *, shop: Shop, customer: Customer, now: datetime | None = None
-) -> dict[str, Any]:
-    """How many orders the customer may still place at this shop today, and when the count
-    starts again (the shop's next local midnight)."""
+) -> DailyAllowance:
     now = now or timezone.now()
     today = shop.business_date(now)
     counted = list(
@@ -193,13 +228,9 @@ def customer_daily_allowance(
     )
     active = next((pk for pk, state in counted if state not in FINAL_STATES), None)
     limit = shop.max_orders_per_customer_per_day
-    return {
-        "limit": limit,
-        "used": len(counted),
-        "remaining": max(limit - len(counted), 0),
-        "activeOrderId": active,
-        "resetsAt": next_local_midnight(shop, today),
-    }
+    return DailyAllowance(limit=limit, used=len(counted),
+                          remaining=max(limit - len(counted), 0), active_order_id=active,
+                          resets_at=next_local_midnight(shop, today))
 
 
 def next_local_midnight(shop: Shop, day: date) -> datetime:
@@ -217,9 +248,8 @@ def journey_step_name(detail_type: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def order_journey(*, order: Order) -> list[dict[str, Any]]:
-    """Every event of the order so far, oldest first: {eventId, detailType, step, message,
-    time, detail}."""
+def order_journey(*, order: Order) -> list[JourneyStep]:
+    """Every event of the order so far, oldest first."""
     return [
         {
             "eventId": str(entry.event_id),

@@ -1,8 +1,9 @@
 """The shop's pages: the customer's (phone), the barista's (tablet) and the display (big screen).
 
 Views are thin: they authorise, call one service or selector, and render. Errors a person can
-cause arrive as `OrderError` and are shown as they are: in the page for customers, as JSON
-`{"error": {"message", "code", "field"}}` for the barista's actions."""
+cause arrive as `OrderError` (the project's `ApplicationError`) and are shown as they are: in
+the page for customers, on the form, and for the barista's actions as the JSON every endpoint
+of both apps answers with, `{"code", "message", "field"?}` (coffeeshop/error_rendering.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coffeeshop.error_rendering import error_response, form_add_error
 from orders import live, selectors
 from orders.forms import OpeningHoursForm
 from orders.hours import WEEKDAYS
@@ -52,6 +54,7 @@ from orders.services import (
     shop_set_open,
 )
 from orders.workflow import CUSTOMER_CANCEL_REASONS, FINAL_STATES, CancelledBy
+from routing.errors import ApplicationError
 from routing.timestamps import utc_timestamp
 
 # --- customer pages -------------------------------------------------------------------------
@@ -170,7 +173,7 @@ def _menu(shop: Shop, chosen: dict[str, Any]) -> list[dict[str, Any]]:
 def _render_order(request: HttpRequest, order: Order, *, status: int = 200,
                   error: OrderError | None = None, chosen: dict[str, Any] | None = None,
                   ) -> HttpResponse:
-    payload = live.order_for_customer(order)
+    payload = live.customer_order(order)
     return render(request, "orders/order.html", {
         "order": order,
         "shop": order.shop,
@@ -244,7 +247,7 @@ def order_journey(request: HttpRequest, order_id: str) -> HttpResponse:
     ]
     return render(request, "orders/journey.html", {
         "order": order, "shop": order.shop, "entries": entries,
-        "payload": live.order_for_customer(order),
+        "payload": live.customer_order(order),
     })
 
 
@@ -254,7 +257,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     orders = []
     if customer is not None:
         orders = [
-            {"order": order, "payload": live.order_for_customer(order)}
+            {"order": order, "payload": live.customer_order(order)}
             for order in selectors.customer_history(customer=customer)
         ]
     return render(request, "orders/my_orders.html", {"customer": customer, "orders": orders,
@@ -295,26 +298,31 @@ def barista_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
-def _json_error(message: str, code: str, status: int, field: str | None = None) -> JsonResponse:
-    return _json_order_error(OrderError(message, code, field, status))
-
-
-def _json_order_error(error: OrderError) -> JsonResponse:
-    return JsonResponse({"error": error.as_dict()}, status=error.http_status)
-
-
 def barista_json(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
-    """Barista actions: JSON in the same shape for every refusal (never a login redirect)."""
+    """Barista actions: every refusal (never a login redirect) is an `ApplicationError` the view
+    or a service raised, answered as JSON in the one shape."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        if not request.user.is_authenticated:
-            return _json_error("Please log in as a barista first.", "not_logged_in", 401)
-        if not is_barista(request.user):
-            return _json_error("Only baristas and staff can do this.", "forbidden", 403)
-        return view(request, *args, **kwargs)
+        try:
+            if not request.user.is_authenticated:
+                raise OrderError("Please log in as a barista first.", "not_logged_in", None, 401)
+            if not is_barista(request.user):
+                raise OrderError("Only baristas and staff can do this.", "forbidden")
+            return view(request, *args, **kwargs)
+        except ApplicationError as error:
+            return error_response(error)
 
     return wrapped
+
+
+def _shop_run_by(user: Any, slug: str) -> Shop:
+    shop = Shop.objects.filter(slug=slug).first()
+    if shop is None:
+        raise OrderError("There is no such shop.", "not_found")
+    if not runs_shop(user, shop):
+        raise OrderError(f"Only the baristas of {shop.name} can do this.", "forbidden")
+    return shop
 
 
 @require_GET
@@ -337,27 +345,23 @@ BARISTA_ACTIONS = ("claim", "unclaim", "complete", "cancel")
 @barista_json
 def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) -> JsonResponse:
     if action not in BARISTA_ACTIONS:
-        return _json_error(f"Unknown action {action!r}: use one of {', '.join(BARISTA_ACTIONS)}.",
-                           "unknown_action", 404, "action")
+        raise OrderError(f"Unknown action {action!r}: use one of {', '.join(BARISTA_ACTIONS)}.",
+                         "unknown_action", "action", 404)
     order = Order.objects.filter(pk=order_id, shop__slug=slug).select_related("shop").first()
     if order is None:
-        return _json_error("There is no such order in this shop.", "not_found", 404)
+        raise OrderError("There is no such order in this shop.", "not_found")
     if not runs_shop(request.user, order.shop):
-        return _json_error(f"Only the baristas of {order.shop.name} can do this.", "forbidden",
-                           403)
+        raise OrderError(f"Only the baristas of {order.shop.name} can do this.", "forbidden")
     user = request.user
-    try:
-        if action == "claim":
-            order_claim(order=order, barista=user)
-        elif action == "unclaim":
-            order_unclaim(order=order, barista=user)
-        elif action == "complete":
-            order_complete(order=order, barista=user)
-        else:
-            reason = request.POST.get("reason", "").strip()[:200]
-            order_cancel(order=order, by=CancelledBy.BARISTA, barista=user, reason=reason)
-    except OrderError as error:
-        return _json_order_error(error)
+    if action == "claim":
+        order_claim(order=order, barista=user)
+    elif action == "unclaim":
+        order_unclaim(order=order, barista=user)
+    elif action == "complete":
+        order_complete(order=order, barista=user)
+    else:
+        reason = request.POST.get("reason", "").strip()[:200]
+        order_cancel(order=order, by=CancelledBy.BARISTA, barista=user, reason=reason)
     order = Order.objects.select_related("customer", "barista").get(pk=order.pk)
     return JsonResponse({"ok": True, "order": live.order_for_board(order)})
 
@@ -365,19 +369,12 @@ def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) 
 @require_POST
 @barista_json
 def barista_shop_open(request: HttpRequest, slug: str) -> JsonResponse:
-    shop = Shop.objects.filter(slug=slug).first()
-    if shop is None:
-        return _json_error("There is no such shop.", "not_found", 404)
-    if not runs_shop(request.user, shop):
-        return _json_error(f"Only the baristas of {shop.name} can do this.", "forbidden", 403)
+    shop = _shop_run_by(request.user, slug)
     raw = request.POST.get("is_open", "")
     if raw not in ("true", "false"):
-        return _json_error("Say is_open=true to open the shop or is_open=false to close it.",
-                           "invalid", 400, "is_open")
-    try:
-        shop_set_open(shop=shop, is_open=raw == "true", user=request.user)
-    except OrderError as error:
-        return _json_order_error(error)
+        raise OrderError("Say is_open=true to open the shop or is_open=false to close it.",
+                         "invalid", "is_open")
+    shop_set_open(shop=shop, is_open=raw == "true", user=request.user)
     shop.refresh_from_db()
     return JsonResponse({"ok": True, "shop": live.shop_public(shop)})
 
@@ -394,7 +391,7 @@ def barista_hours(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             form.save(user=request.user)
         except OrderError as error:
-            form.add_error(None, error.message)
+            form_add_error(form, error)
         else:
             messages.success(request, "Opening hours saved.")
             return redirect("orders:barista-hours", slug=shop.slug)
@@ -430,10 +427,6 @@ def _window_if_open(request: HttpRequest, shop: Shop) -> dict[str, Any] | None:
 def display_window(request: HttpRequest, slug: str) -> JsonResponse:
     """The current QR window with its image, for the display at each rollover; `null` while
     the shop is closed."""
-    shop = Shop.objects.filter(slug=slug).first()
-    if shop is None:
-        return _json_error("There is no such shop.", "not_found", 404)
-    if not runs_shop(request.user, shop):
-        return _json_error(f"Only the baristas of {shop.name} can do this.", "forbidden", 403)
+    shop = _shop_run_by(request.user, slug)
     return JsonResponse({"window": _window_if_open(request, shop), "is_open": shop.is_open,
                          "server_time": utc_timestamp(timezone.now())})

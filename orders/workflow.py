@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from routing.errors import ApplicationError
+
 
 class OrderState(StrEnum):
     NEW = "NEW"
@@ -164,10 +166,10 @@ CUSTOMER_CANCELLABLE = frozenset({OrderState.WAITING_FOR_DRINK, OrderState.QUEUE
 OPEN_STATES = TRANSITIONS[Action.TIME_OUT].sources
 
 
-class OrderError(Exception):
-    """The one error a person can cause in the shop: a clear `message` to show as it is, a
-    stable `code`, the offending `field` where there is one, the HTTP status to answer with,
-    and optional `details` for the page (e.g. {"retryAt": ...})."""
+class OrderError(ApplicationError):
+    """The one error a person can cause in the shop (the project's application error): a clear
+    `message` to show as it is, a stable `code`, the offending `field` where there is one, the
+    HTTP status to answer with, and optional `details` for the page (e.g. {"retryAt": ...})."""
 
     STATUS_BY_CODE: ClassVar[dict[str, int]] = {
         "forbidden": 403, "not_found": 404, "invalid_state": 409, "stale_token": 409,
@@ -183,20 +185,8 @@ class OrderError(Exception):
         *,
         details: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-        self.http_status = http_status or self.STATUS_BY_CODE.get(code, 400)
-        self.details = details or {}
-
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        if self.details:
-            body["details"] = self.details
-        return body
+        super().__init__(message, code=code, field=field, http_status=http_status,
+                         details=details)
 
 
 class TransitionRefused(Exception):

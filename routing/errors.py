@@ -1,9 +1,66 @@
-"""The one error type a caller of the bus can cause, with a stable code and a clear message."""
+"""The one error a caller can cause, in both apps (HackSoft's single application error), and
+the bus's refusals on it.
+
+A service raises an `ApplicationError` (the bus's `RoutingError`, the shop's `OrderError` in
+orders/workflow.py) with a message to show as it is, a stable `code`, the offending `field`
+where there is one, the HTTP status to answer with and, for a page that needs them, `details`.
+Every door renders it the same way (coffeeshop/error_rendering.py): JSON
+`{"code", "message", "field"?, "details"?}`, on the form's field (or the form), as an error
+message in the admin.
+
+Pure Python with no Django import: orders/workflow.py, which imports nothing of Django, raises
+it too."""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, NotRequired, TypedDict
 
-class RoutingError(Exception):
+
+class ErrorBody(TypedDict):
+    """The JSON an error is answered with, by every JSON endpoint of both apps."""
+
+    code: str
+    message: str
+    field: NotRequired[str]
+    details: NotRequired[dict[str, Any]]
+
+
+class ApplicationError(Exception):
+    """A request refused with a reason a person can act on. Subclasses set `code` and
+    `http_status` as class defaults; an instance may name its own."""
+
+    code: str = "invalid"
+    http_status: int = 400
+    # Codes whose status differs from the class's (a subclass's table).
+    STATUS_BY_CODE: ClassVar[dict[str, int]] = {}
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        http_status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.field = field
+        self.http_status = http_status or self.STATUS_BY_CODE.get(self.code, self.http_status)
+        self.details = details or {}
+
+    def as_dict(self) -> ErrorBody:
+        body: ErrorBody = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class RoutingError(ApplicationError):
     """A request the bus refuses. `code` is stable (EventBridge's wording where one exists),
     `field` names the offending input where there is one."""
 
@@ -11,17 +68,7 @@ class RoutingError(Exception):
     http_status = 400
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-        self.field = field
-
-    def as_dict(self) -> dict[str, str]:
-        body = {"code": self.code, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        return body
+        super().__init__(message, code=code, field=field)
 
 
 class ValidationError(RoutingError):

@@ -12,7 +12,7 @@ from django import forms
 from django.forms.fields import InvalidJSONInput
 from django.forms.models import BaseInlineFormSet
 
-from routing.errors import InvalidEventPattern, RoutingError
+from routing.errors import ApplicationError, InvalidEventPattern, RoutingError
 from routing.handlers import registered_handler_names
 from routing.models import ApiKey, Archive, EventBus, Replay, Rule, Target
 from routing.services.rules import TargetSpec, parse_event_pattern
@@ -91,10 +91,11 @@ def pattern_error_messages(error: InvalidEventPattern) -> list[str]:
 
 class ServiceErrorFormMixin(forms.BaseForm):
     """Shows an error a service raised while saving (after the form was valid, for a check only
-    the service can make) on the field it names. The admin sets `service_error` and renders the
-    form again; the failed save was rolled back."""
+    the service can make) on the field it names, else on the form. The admin (ServiceAdmin,
+    routing/admin/base.py, for both apps) sets `service_error` and renders the form again; the
+    failed save was rolled back."""
 
-    service_error: ClassVar[RoutingError | None] = None
+    service_error: ClassVar[ApplicationError | None] = None
     # The service's field name (EventBridge spelling) → this form's field.
     service_error_fields: ClassVar[dict[str, str]] = {}
 
@@ -109,8 +110,9 @@ class ServiceErrorFormMixin(forms.BaseForm):
         else:
             self.add_error(field, error.message)
 
-    def field_for_service_error(self, error: RoutingError) -> str | None:
-        field = self.service_error_fields.get(error.field or "")
+    def field_for_service_error(self, error: ApplicationError) -> str | None:
+        # The shop's services name their fields as the models do; the bus's, as EventBridge.
+        field = self.service_error_fields.get(error.field or "", error.field)
         return field if field in self.fields else None
 
 
@@ -138,7 +140,7 @@ class RuleForm(ServiceErrorFormMixin, forms.ModelForm):
         model = Rule
         fields = ["bus", "name", "description", "state", "event_pattern"]
 
-    def field_for_service_error(self, error: RoutingError) -> str | None:
+    def field_for_service_error(self, error: ApplicationError) -> str | None:
         if isinstance(error, InvalidEventPattern):
             return "event_pattern"
         return super().field_for_service_error(error)
@@ -313,7 +315,7 @@ class ArchiveForm(ServiceErrorFormMixin, forms.ModelForm):
         fields = ["name", "bus", "state", "description", "event_pattern", "retention_days"]
         help_texts = {"state": "A disabled archive stops archiving and keeps what it holds."}
 
-    def field_for_service_error(self, error: RoutingError) -> str | None:
+    def field_for_service_error(self, error: ApplicationError) -> str | None:
         if isinstance(error, InvalidEventPattern):
             return "event_pattern"
         return super().field_for_service_error(error)

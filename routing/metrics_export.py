@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from coffeeshop.authorisation import is_staff
 from routing.metric_providers import PrometheusFamily, prometheus_families
 from routing.models import DeliveryStatus, ReplayState
 from routing.selectors import metrics as figures
@@ -192,8 +193,7 @@ def _allowed(request: HttpRequest) -> bool:
     presented = _bearer(request)
     if token and presented and hmac.compare_digest(presented.encode(), token.encode()):
         return True
-    user = request.user
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    return is_staff(request.user)
 
 
 def _refusal(request: HttpRequest) -> HttpResponse:

@@ -1,5 +1,6 @@
-"""What every bus admin shares: writes through services with their errors shown on the form or as
-a message, read-only admins for the records the bus keeps, and small display helpers."""
+"""What every admin shares (the bus's and the shop's): writes through services with their errors
+shown on the form or as a message, read-only admins for the records the bus keeps, and small
+display helpers."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from routing.errors import RoutingError
+from coffeeshop.error_rendering import admin_error_message
+from routing.errors import ApplicationError, RoutingError
 from routing.forms import ServiceErrorFormMixin
 
-_SERVICE_ERROR = "_routing_admin_service_error"
+_SERVICE_ERROR = "_admin_service_error"
 
 
 def admin_url(obj: Model, view: str = "change") -> str:
@@ -104,12 +106,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class ServiceAdmin(admin.ModelAdmin):
-    """An admin whose writes are service calls.
+    """An admin whose writes are service calls: the one base of both apps' admins that write.
 
-    Subclasses implement `save_model` (and `service_delete` if deleting is allowed) with the
-    service. A RoutingError raised while saving rolls the whole save back (the admin's view runs
-    in a transaction) and the form is shown again with the error on the field it names; one
-    raised while deleting becomes an error message."""
+    Subclasses implement `save_model` (or `save_related`, to save a row with its inlines in one
+    call) and `service_delete` if deleting is allowed, with the service. An `ApplicationError`
+    raised while saving rolls the whole save back (the admin's view runs in a transaction) and
+    the form is shown again with the error on the field it names (or on the form); one raised
+    while deleting, or while saving the change list's editable rows, becomes an error
+    message. Nothing is saved by Django's own `save()` and no refusal is lost."""
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
                  **kwargs: Any) -> type[ModelForm[Any]]:
@@ -117,20 +121,29 @@ class ServiceAdmin(admin.ModelAdmin):
         error = getattr(request, _SERVICE_ERROR, None)
         if error is None:
             return form
-        if not issubclass(form, ServiceErrorFormMixin):
-            raise error  # a form that cannot show it must not hide it
-        return type(form.__name__, (form,), {"service_error": error})
+        bases = (form,) if issubclass(form, ServiceErrorFormMixin) else (
+            ServiceErrorFormMixin, form)
+        return type(form.__name__, bases, {"service_error": error})
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None,
                         form_url: str = "", extra_context: dict[str, Any] | None = None
                         ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except RoutingError as error:
+        except ApplicationError as error:
             if request.method != "POST" or getattr(request, _SERVICE_ERROR, None) is not None:
                 raise
             setattr(request, _SERVICE_ERROR, error)
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request: HttpRequest,
+                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        try:
+            return super().changelist_view(request, extra_context)
+        except ApplicationError as error:
+            # The editable rows were saved in one transaction, rolled back with the refusal.
+            admin_error_message(self, request, error)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # Never Django's obj.save(): a subclass that can add or change calls its service here.
@@ -184,9 +197,9 @@ class ServiceAdmin(admin.ModelAdmin):
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         try:
             return super().delete_view(request, object_id, extra_context)
-        except RoutingError as error:
+        except ApplicationError as error:
             # The admin's transaction (log entry included) was rolled back.
-            self.message_user(request, error.message, messages.ERROR)
+            admin_error_message(self, request, error)
             return HttpResponseRedirect(request.path.rsplit("delete/", 1)[0])
 
     @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
@@ -202,7 +215,7 @@ class ServiceAdmin(admin.ModelAdmin):
                     # with the deletion if the service refuses it.
                     self.log_deletions(request, queryset.filter(pk=obj.pk))
                     self.delete_model(request, obj)
-            except RoutingError as error:
+            except ApplicationError as error:
                 refused.append(f"{obj}: {error.message}")
                 continue
             deleted += 1

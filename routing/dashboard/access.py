@@ -14,16 +14,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from coffeeshop.authorisation import is_staff
+from coffeeshop.error_rendering import error_response
 from routing.errors import RoutingError
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 STAFF_ONLY = "The operations dashboard is for staff."
-
-
-def is_staff(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 
 
 def staff_page(view: View[P]) -> View[P]:
@@ -39,8 +37,9 @@ def staff_page(view: View[P]) -> View[P]:
 
 
 def error_json(error: RoutingError, **extra: Any) -> JsonResponse:
-    """A refusal as the API renders one ({"code", "message", "field"}), plus `extra`."""
-    return JsonResponse({**error.as_dict(), **extra}, status=error.http_status)
+    """A refusal as every JSON endpoint renders one ({"code", "message", "field"}), plus
+    `extra`."""
+    return error_response(error, **extra)
 
 
 def _staff_json(view: View[P], *, post_only: bool) -> View[P]:

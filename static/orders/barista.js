@@ -146,7 +146,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (json) {
         if (!response.ok) {
-          const error = (json && json.error) || {};
+          const error = json || {};  // {"code", "message", "field"?}, as every endpoint
           throw new Error(error.message || ("The server refused (HTTP " + response.status + ")."));
         }
         return json;

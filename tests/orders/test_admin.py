@@ -11,7 +11,15 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.events import DetailType
-from orders.models import Customer, DailyMetric, Drink, ModifierGroup, Order, Shop
+from orders.models import (
+    Customer,
+    DailyMetric,
+    Drink,
+    ModifierGroup,
+    ModifierOption,
+    Order,
+    Shop,
+)
 from orders.subscribers import record_journey
 from orders.workflow import OrderState
 from tests.orders.conftest import claimed, deliver, queued, shop_events, started
@@ -196,3 +204,99 @@ def test_metrics_and_journeys_are_read_only(admin_client: Client, shop: Shop) ->
                                  {"count": 5})
     assert response.status_code == 403
     assert admin_client.get(reverse("admin:orders_journeyentry_add")).status_code == 403
+
+
+# Menu writes go through the menu service, whose refusals are shown, never swallowed --------
+
+def group_form(group: ModifierGroup, *, keep: int | None = None, **changes: Any) -> dict[str, Any]:
+    """The group's change form as posted, its first `keep` options kept and the rest deleted."""
+    options = list(group.options.all())
+    keep = len(options) if keep is None else keep
+    data: dict[str, Any] = {
+        "name": group.name, "position": group.position,
+        "options-TOTAL_FORMS": len(options), "options-INITIAL_FORMS": len(options),
+        "options-MIN_NUM_FORMS": 0, "options-MAX_NUM_FORMS": 1000,
+    }
+    if group.required:
+        data["required"] = "on"
+    for n, option in enumerate(options):
+        data.update({f"options-{n}-id": option.pk, f"options-{n}-group": group.pk,
+                     f"options-{n}-name": option.name, f"options-{n}-position": n})
+        if n >= keep:
+            data[f"options-{n}-DELETE"] = "on"
+    data.update(changes)
+    return data
+
+
+def test_a_refused_menu_change_is_shown_on_the_form_and_saves_nothing(
+    admin_client: Client, shop: Shop
+) -> None:
+    """Removing every option of a required choice would make the Latte impossible to order:
+    the menu service refuses it, the form says why, and nothing (the group's rename included)
+    is saved or announced."""
+    milk = ModifierGroup.objects.get(drink__shop=shop, name="Milk")
+    response = admin_client.post(reverse("admin:orders_modifiergroup_change", args=[milk.pk]),
+                                 group_form(milk, keep=0, name="Dairy"))
+    assert response.status_code == 200
+    assert "no one could order a Latte" in response.content.decode()
+    milk.refresh_from_db()
+    assert milk.name == "Milk"
+    assert milk.options.count() == 3
+    shop.refresh_from_db()
+    assert shop.config_version == 1
+    assert not shop_events(DetailType.CONFIG_CHANGED)
+
+
+def test_a_refused_menu_deletion_is_an_admin_message(admin_client: Client, shop: Shop) -> None:
+    milk = ModifierGroup.objects.get(drink__shop=shop, name="Milk")
+    [*others, last] = list(milk.options.all())
+    ModifierOption.objects.filter(pk__in=[option.pk for option in others]).delete()
+    url = reverse("admin:orders_modifieroption_delete", args=[last.pk])
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    [message] = [str(m) for m in response.context["messages"]]
+    assert "no one could order a Latte" in message
+    assert ModifierOption.objects.filter(pk=last.pk).exists()
+    assert not shop_events(DetailType.CONFIG_CHANGED)
+
+
+def test_a_required_choice_may_be_emptied_on_an_unavailable_drink(
+    admin_client: Client, shop: Shop
+) -> None:
+    latte = Drink.objects.get(shop=shop, name="Latte")
+    Drink.objects.filter(pk=latte.pk).update(available=False)
+    milk = ModifierGroup.objects.get(drink=latte, name="Milk")
+    response = admin_client.post(reverse("admin:orders_modifiergroup_change", args=[milk.pk]),
+                                 group_form(milk, keep=0))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not milk.options.exists()
+    [event] = shop_events(DetailType.CONFIG_CHANGED)
+    assert event.detail["Message"] == (
+        "Root changed the menu of Test Bar: Latte's Milk options changed.")
+
+
+def test_editable_rows_of_the_drink_list_are_saved_through_the_service(
+    admin_client: Client, shop: Shop
+) -> None:
+    drinks = list(Drink.objects.filter(shop=shop).order_by("pk"))
+    data: dict[str, Any] = {"form-TOTAL_FORMS": len(drinks), "form-INITIAL_FORMS": len(drinks),
+                            "form-MIN_NUM_FORMS": 0, "form-MAX_NUM_FORMS": 1000, "_save": "Save"}
+    for n, drink in enumerate(drinks):
+        data[f"form-{n}-id"] = drink.pk
+        data[f"form-{n}-position"] = drink.position + (10 if drink.name == "Espresso" else 0)
+        if drink.available:
+            data[f"form-{n}-available"] = "on"
+    response = admin_client.post(reverse("admin:orders_drink_changelist"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Drink.objects.get(shop=shop, name="Espresso").position == 10
+    [event] = shop_events(DetailType.CONFIG_CHANGED)
+    assert event.detail["Message"] == "Root changed the menu of Test Bar: Espresso changed."
+
+
+def test_the_shops_baristas_are_named_through_the_service(admin_client: Client,
+                                                          shop: Shop) -> None:
+    barista = User.objects.create_user("bea", password="pw")
+    url = reverse("admin:orders_shop_change", args=[shop.pk])
+    response = admin_client.post(url, shop_form(shop, baristas=[barista.pk]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert list(shop.baristas.all()) == [barista]

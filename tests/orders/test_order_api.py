@@ -196,7 +196,7 @@ def test_the_barista_page_and_its_actions_refuse_a_barista_of_another_shop(
     assert client.get(f"/shop/{shop.slug}/barista/").status_code == 403
     refused = client.post(f"/shop/{shop.slug}/barista/orders/{order.pk}/claim/")
     assert refused.status_code == 403
-    assert refused.json()["error"]["code"] == "forbidden"
+    assert refused.json()["code"] == "forbidden"
     assert Order.objects.get(pk=order.pk).state == OrderState.QUEUED
     for page in ("display/", "barista/hours/"):
         assert client.get(f"/shop/{shop.slug}/{page}").status_code == 403, page

@@ -66,11 +66,11 @@ def test_the_board_lists_queue_production_and_recently_ready(
     ready = order_complete(order=queued(shop, customers[2]), barista=barista)
     started(shop, customers[3])
     board = selectors.shop_board(shop=shop)
-    assert [o.pk for o in board["queued"]] == [first.pk]
-    assert [o.pk for o in board["in_production"]] == [making.pk]
-    assert [o.pk for o in board["ready"]] == [ready.pk]
+    assert [o.pk for o in board.queued] == [first.pk]
+    assert [o.pk for o in board.in_production] == [making.pk]
+    assert [o.pk for o in board.ready] == [ready.pk]
     later = selectors.shop_board(shop=shop, now=timezone.now() + timedelta(minutes=11))
-    assert later["ready"] == []
+    assert later.ready == []
     assert selectors.shop_open_order_count(shop=shop) == 3
 
 
@@ -85,9 +85,9 @@ def test_a_customers_history_and_active_order(shop: Shop, customer: Customer) ->
     assert selectors.customer_active_order(customer=customer).pk == current.pk
     assert selectors.customer_active_order(customer=customer, shop=shop).pk == current.pk
     allowance = selectors.customer_daily_allowance(shop=shop, customer=customer)
-    assert (allowance["limit"], allowance["used"], allowance["remaining"]) == (5, 1, 4)
-    assert allowance["activeOrderId"] == current.pk
-    assert allowance["resetsAt"] > timezone.now()
+    assert (allowance.limit, allowance.used, allowance.remaining) == (5, 1, 4)
+    assert allowance.active_order_id == current.pk
+    assert allowance.resets_at > timezone.now()
 
 
 def test_the_journey_lists_steps_in_order(shop: Shop, customer: Customer) -> None:

@@ -11,14 +11,23 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from orders import services
 from orders.events import BUS_NAME, DetailType
-from orders.models import Customer, Order, OrderCounter, Shop
+from orders.models import (
+    Customer,
+    Drink,
+    ModifierGroup,
+    ModifierOption,
+    Order,
+    OrderCounter,
+    Shop,
+)
 from orders.services import (
     OrderError,
     customer_create,
     customer_for_account,
     customer_set_name,
+    menu_change,
+    order_actions,
     order_announce,
     order_cancel,
     order_claim,
@@ -31,7 +40,6 @@ from orders.services import (
     orders_time_out_overdue,
     qr_window_current,
     shop_create,
-    shop_menu_changed,
     shop_set_open,
     shop_update_config,
 )
@@ -497,7 +505,7 @@ def test_a_stale_token_is_refused_and_changes_nothing(
     order = started(shop, customer)
     stale = Order.objects.select_related("shop", "customer", "barista").get(pk=order.pk)
     Order.objects.filter(pk=order.pk).update(wait_token="resumed-by-someone-else")
-    monkeypatch.setattr(services, "_reload", lambda _order: stale)
+    monkeypatch.setattr(order_actions, "reload_order", lambda _order: stale)
     with refused("stale_token", http_status=409) as error:
         order_submit(order=order, customer=customer, drink_name="Latte", choices=LATTE_CHOICE)
     assert "changed a moment ago" in error.value.message
@@ -513,7 +521,7 @@ def test_a_foreign_token_cannot_move_an_order(
     mine, theirs = started(shop, customer), started(shop, other_customer)
     forged = Order.objects.select_related("shop", "customer", "barista").get(pk=mine.pk)
     forged.wait_token = Order.objects.get(pk=theirs.pk).wait_token
-    monkeypatch.setattr(services, "_reload", lambda _order: forged)
+    monkeypatch.setattr(order_actions, "reload_order", lambda _order: forged)
     with refused("stale_token"):
         order_submit(order=mine, customer=customer, drink_name="Espresso", choices={})
     assert Order.objects.get(pk=mine.pk).state == S.WAITING_FOR_DRINK
@@ -844,15 +852,56 @@ def test_staff_change_settings_which_are_validated(
 def test_menu_changes_bump_the_version_and_are_announced(
     shop: Shop, barista: User, staff: User
 ) -> None:
+    cappuccino = Drink.objects.get(shop=shop, name="Cappuccino")
+    cappuccino.available = True
     with refused("forbidden"):
-        shop_menu_changed(shop=shop, user=barista, change="Latte removed")
-    shop.drinks.filter(name="Cappuccino").update(available=True)
-    shop = shop_menu_changed(shop=shop, user=staff, change="Cappuccino is back")
+        menu_change(shop=shop, user=barista, change="Cappuccino is back", saved=[cappuccino])
+    assert Drink.objects.get(pk=cappuccino.pk).available is False
+    shop = menu_change(shop=shop, user=staff, change="Cappuccino is back", saved=[cappuccino])
     assert shop.config_version == 2
     [event] = shop_events(DetailType.CONFIG_CHANGED)
     assert detail(event)["Message"] == "Manager changed the menu of Test Bar: Cappuccino is back."
-    cappuccino = next(d for d in detail(event)["menu"] if d["name"] == "Cappuccino")
-    assert cappuccino["available"] is True
+    announced = next(d for d in detail(event)["menu"] if d["name"] == "Cappuccino")
+    assert announced["available"] is True
+
+
+def test_a_drink_is_added_with_its_choices_in_one_announced_change(
+    shop: Shop, staff: User
+) -> None:
+    mocha = Drink(shop=shop, name="Mocha", icon="latte", position=5)
+    size = ModifierGroup(drink=mocha, name="Size", required=True)
+    small, large = (ModifierOption(group=size, name="Small"),
+                    ModifierOption(group=size, name="Large", position=1))
+    menu_change(shop=shop, user=staff, change="Mocha added", saved=[mocha, size, small, large])
+    [event] = shop_events(DetailType.CONFIG_CHANGED)
+    announced = next(d for d in detail(event)["menu"] if d["name"] == "Mocha")
+    assert announced["groups"][0]["options"] == ["Small", "Large"]
+
+
+def test_menu_rows_are_checked_before_anything_is_written(
+    shop: Shop, staff: User
+) -> None:
+    other = make_shop("other")
+    theirs = Drink.objects.get(shop=other, name="Espresso")
+    theirs.name = "Ristretto"
+    twin = Drink(shop=shop, name="Latte", icon="latte")
+    unnamed = Drink(shop=shop, name="", icon="cup")
+    with refused("invalid_menu") as error:
+        menu_change(shop=shop, user=staff, change="x", saved=[theirs])
+    assert error.value.message == "Ristretto is not on the menu of Test Bar."
+    with refused("invalid_menu") as error:
+        menu_change(shop=shop, user=staff, change="x", saved=[twin])
+    assert "already exists" in error.value.message
+    with refused("invalid_menu", field="name"):
+        menu_change(shop=shop, user=staff, change="x", saved=[unnamed])
+    milk = ModifierGroup.objects.get(drink__shop=shop, name="Milk")
+    with refused("invalid_menu", field="required") as error:
+        menu_change(shop=shop, user=staff, change="x", removed=list(milk.options.all()))
+    assert "no one could order a Latte" in error.value.message
+    assert milk.options.count() == 3
+    assert Drink.objects.get(pk=theirs.pk).name == "Espresso"
+    assert not Drink.objects.filter(shop=shop, name="").exists()
+    assert not shop_events(DetailType.CONFIG_CHANGED)
 
 
 def test_staff_create_shops(staff: User, barista: User) -> None:

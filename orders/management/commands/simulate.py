@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from orders import selectors
+from orders.event_details import MenuEntry
 from orders.models import Customer, Order
 from orders.permissions import BARISTAS_GROUP
 from orders.services import (
@@ -57,7 +58,7 @@ class Robot:
         return bool(self.refused) or (self.order is not None and self.order.state in FINAL_STATES)
 
 
-def random_choices(menu_drink: dict[str, Any], rng: random.Random) -> dict[str, list[str]]:
+def random_choices(menu_drink: MenuEntry, rng: random.Random) -> dict[str, list[str]]:
     """A valid random choice for a drink of `selectors.shop_menu`."""
     choices: dict[str, list[str]] = {}
     for group in menu_drink["groups"]:

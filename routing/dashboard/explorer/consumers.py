@@ -17,7 +17,7 @@ from channels.db import database_sync_to_async
 from django.db import DatabaseError
 from django.http import QueryDict
 
-from routing.dashboard.access import is_staff
+from coffeeshop.authorisation import is_staff
 from routing.dashboard.explorer import live
 from routing.dashboard.explorer.forms import event_filters_from_params
 from routing.errors import RoutingError
