@@ -68,8 +68,12 @@ def _route_claimed(events: Sequence[Event]) -> RouteResult:
     one_by_one: set[uuid.UUID] = set()
     archived: list[ArchivedEvent] = []
     for bus_id, bus_events in by_bus.items():
-        # A deleted bus has no version here: compiled_bus then refuses it as it always did.
-        compiled = compiled_bus(bus_id, version=getattr(bus_events[0], VERSION_ANNOTATION))
+        version = getattr(bus_events[0], VERSION_ANNOTATION)
+        if version is None:
+            # Deleted since they were published: a bus is deleted only without rules and
+            # archives, so its events match nothing (and must not hold up the rest of the batch).
+            continue
+        compiled = compiled_bus(bus_id, version=version)
         for event in bus_events:
             rules, archive_ids = compiled.match(event.envelope())
             only_rules = replay_filters.get(event.replay_name) if event.replay_name else None

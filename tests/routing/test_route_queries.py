@@ -14,7 +14,15 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from routing.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus, PendingRoute
-from routing.services import Actor, TargetSpec, event_publish, rule_put, targets_put
+from routing.services import (
+    Actor,
+    TargetSpec,
+    bus_create,
+    bus_delete,
+    event_publish,
+    rule_put,
+    targets_put,
+)
 from routing.services.matching import route_events as route_events_service
 from routing.services.outcome_rows import delivery_settle
 from routing.tasks import route_events
@@ -114,6 +122,21 @@ def test_an_outbox_row_another_router_holds_is_skipped_not_waited_for(
     assert (result.routed_events, result.skipped_events) == (0, 1)
     assert PendingRoute.objects.filter(event_id=event_id).exists()
     assert route_events_service([event_id]).routed_events == 1
+
+
+def test_events_of_a_bus_deleted_since_are_routed_to_nothing_not_stuck(
+    handler_rule: None, recorder: Recorder
+) -> None:
+    actor = Actor.system("test")
+    bus_create(name="payments", actor=actor)
+    orphan = str(event_publish(publisher=TEST_PUBLISHER, source="shop", detail_type="Paid",
+                               detail={}, bus_name="payments").pk)
+    bus_delete(name="payments", actor=actor)
+    alongside = _publish()
+    result = route_events_service([orphan, alongside])
+    assert (result.routed_events, result.deliveries) == (2, 1)
+    assert not PendingRoute.objects.filter(event_id__in=[orphan, alongside]).exists()
+    assert not Delivery.objects.filter(event_id=orphan).exists()
 
 
 def test_an_outcome_under_a_lost_claim_records_no_attempt(handler_rule: None) -> None:
