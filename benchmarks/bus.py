@@ -1,7 +1,8 @@
 """End-to-end benchmark of the bus: events published over HTTP → delivered to a no-op handler,
 beside a bare Celery no-op task round trip measured in the same run, on the same Redis.
 
-    python -m benchmarks.bus [--events 2000] [--paced-seconds 10] [--web-workers N] [--quick]
+    python -m benchmarks.bus [--events 2000] [--paced-seconds 10] [--web-workers N]
+                             [--prefetch N] [--quick]
 
 It starts its own stack in a temporary directory (benchmarks.stack: an embedded Redis unless
 BENCH_REDIS_URL is set, a SQLite file unless BENCH_DATABASE_URL is set, uvicorn with one process
@@ -195,13 +196,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--web-workers", type=int, default=default_web_workers(),
                         help="uvicorn processes (default: one per core)")
+    parser.add_argument("--prefetch", type=int, default=None,
+                        help="the worker's prefetch multiplier (default: the settings')")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.paced_seconds = 200, 2.0
+    worker_args = () if args.prefetch is None else ("--prefetch-multiplier", str(args.prefetch))
 
     with tempfile.TemporaryDirectory(prefix="coffeeshop-bench-") as workdir, \
-            Stack(Path(workdir), web_workers=args.web_workers) as stack:
+            Stack(Path(workdir), web_workers=args.web_workers, worker_args=worker_args) as stack:
         key = _setup_bus(stack)
         # Warm up both paths (imports, connections, the worker's compiled rule index).
         measure_celery(stack, 50)
@@ -215,8 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     database = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
+    prefetch = "" if args.prefetch is None else f", prefetch multiplier {args.prefetch}"
     print(f"End-to-end bus benchmark ({database}, {args.web_workers} uvicorn process(es), one "
-          f"prefork Celery worker, {os.cpu_count()} cores)")
+          f"prefork Celery worker{prefetch}, {os.cpu_count()} cores)")
     print(f"{'':<32} {'events':>7} {'per s':>10} {'p50 ms':>9} {'p99 ms':>9}")
     for figures in (celery, bus, paced_batches, paced):
         print(_row(figures))

@@ -34,9 +34,11 @@ class Stack:
     """uvicorn (`web_workers` processes) + a Celery worker on a fresh database and Redis."""
 
     def __init__(self, workdir: Path, *, web_workers: int = 1,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None,
+                 worker_args: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
         self.web_workers = web_workers
+        self.worker_args = worker_args
         self.extra_env = extra_env or {}
         self.redis: EmbeddedRedis | None = None
         self.processes: list[object] = []
@@ -96,6 +98,7 @@ class Stack:
         worker = ManagedProcess("bench-worker", [
             sys.executable, "-m", "celery", "-A", "coffeeshop", "worker", "--loglevel", "WARNING",
             "--without-gossip", "--without-mingle", "--include", "benchmarks.handlers",
+            *self.worker_args,
         ], self.env)
         for process in (web, worker):
             process.start()

@@ -1,7 +1,8 @@
 """Each worker process keeps, per bus, a compiled `RuleIndex` of the enabled rules (and the
 archives' patterns), refreshed when the bus's `rules_version` moves.
 
-Freshness costs one indexed read per routed batch. When the version has moved, the live rules'
+Freshness costs one indexed read per routed batch (none when the route task has read the
+version with its events). When the version has moved, the live rules'
 (id, revision) pairs are read and only the rules that changed are removed from or added to the
 index, so a change to one rule among thousands does not recompile the others.
 """
@@ -66,8 +67,11 @@ _lock = threading.Lock()
 _compiled: dict[int, CompiledBus] = {}
 
 
-def compiled_bus(bus_id: int) -> CompiledBus:
-    version = EventBus.objects.filter(pk=bus_id).values_list("rules_version", flat=True).get()
+def compiled_bus(bus_id: int, *, version: int | None = None) -> CompiledBus:
+    """The bus's compiled rules as of `version` (its `rules_version`; read here when the caller
+    has not just read it with its events)."""
+    if version is None:
+        version = EventBus.objects.filter(pk=bus_id).values_list("rules_version", flat=True).get()
     with _lock:
         compiled = _compiled.setdefault(bus_id, CompiledBus(bus_id=bus_id))
         if compiled.version != version:

@@ -36,6 +36,7 @@ from routing.models import (
 )
 from routing.selectors.publishers import event_publisher
 from routing.services.leases import LEASES, lease_seconds
+from routing.services.outcome_rows import delivery_settle
 from routing.services.rules import target_input_of
 from routing.targets.base import AttemptFailure, DeliveryContext, SendDeferred
 from routing.targets.registry import ONE_MESSAGE_EACH, send_to_target
@@ -282,8 +283,7 @@ OUTCOME_WRITE_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)
 def _record_outcome(outcome: _Outcome, token: str) -> None:
     for pause in (*OUTCOME_WRITE_PAUSES, None):
         try:
-            with transaction.atomic():
-                _write_outcome(outcome, token)
+            _write_outcome(outcome, token)
         except (OperationalError, InterfaceError) as error:
             if pause is None:
                 raise
@@ -301,16 +301,7 @@ def _write_outcome(outcome: _Outcome, token: str) -> None:
     # Only this run's claim settles a delivery and records its attempt: a claim the sweeper took
     # back has its lost attempt on record already, and an outcome written twice (a cut landing
     # just after the first write) finds nothing left to settle.
-    settled = Delivery.objects.filter(
-        pk=delivery.pk, claim_token=token, status=DeliveryStatus.RUNNING
-    ).update(**outcome.update)
-    if not settled:
-        return
-    if not outcome.record_attempt:
-        # Due at a set time, like a retry: its own queue keeps that time behind a backlog.
-        dispatch.retry_on_commit(str(delivery.pk), outcome.retry_in)
-        return
-    DeliveryAttempt.objects.create(
+    attempt = DeliveryAttempt(
         delivery=delivery,
         number=delivery.attempt_count,
         started_at=outcome.started_at,
@@ -321,7 +312,14 @@ def _write_outcome(outcome: _Outcome, token: str) -> None:
         latency_ms=outcome.latency_ms,
         response_status=outcome.response_status,
         worker=WORKER_NAME,
-    )
+    ) if outcome.record_attempt else None
+    if not delivery_settle(delivery_id=delivery.pk, token=token, update=outcome.update,
+                           attempt=attempt):
+        return
+    if attempt is None:
+        # Due at a set time, like a retry: its own queue keeps that time behind a backlog.
+        dispatch.retry_on_commit(str(delivery.pk), outcome.retry_in)
+        return
     if outcome.retry_in is not None:
         dispatch.retry_on_commit(str(delivery.pk), countdown=outcome.retry_in)
 

@@ -171,8 +171,10 @@ class FailingOutcomeWrites:
         self.refused = 0
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        # (A claim sets the status to running; a settlement to anything else.)
-        settling = (sql.startswith('UPDATE "routing_delivery" SET "status"')
+        # (A claim sets the status to running; a settlement to anything else. On PostgreSQL the
+        # settlement leads the CTE that also records the attempt.)
+        settling = (sql.removeprefix("WITH settled AS (").startswith(
+                        'UPDATE "routing_delivery" SET "status"')
                     and params[0] != DeliveryStatus.RUNNING)
         if settling and self.refused < self.failures:
             self.refused += 1
