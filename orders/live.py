@@ -262,6 +262,23 @@ def public_snapshot(shop_slug: str) -> dict[str, Any]:
     return {"type": "snapshot", "server_time": _iso(timezone.now()), "shop": shop_public(shop)}
 
 
+def board_order_now(order_id: str) -> tuple[int, dict[str, Any]] | None:
+    """An order as the board shows it, with the board number it is at least as new as: what a
+    barista's own action answers with, so their screen moves before the push arrives.
+
+    The shop row is locked while the order is read: a push that took its number earlier has
+    committed (its state is no newer than this read), and one that takes a later number reads
+    after this one. So the numbers order replies and pushes alike; at an equal number this
+    read is the newer. None if the order is gone."""
+    with transaction.atomic():
+        shop_id = Order.objects.filter(pk=order_id).values_list("shop_id", flat=True).first()
+        if shop_id is None:
+            return None
+        seq = Shop.objects.select_for_update().values_list("board_seq", flat=True).get(pk=shop_id)
+        order = Order.objects.select_related("customer", "barista").get(pk=order_id)
+        return seq, order_for_board(order)
+
+
 # --- pushes ---------------------------------------------------------------------------------
 
 def _send_on_commit(sends: list[tuple[str, dict[str, Any]]]) -> None:

@@ -357,8 +357,12 @@ def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) 
             order_cancel(order=order, by=CancelledBy.BARISTA, barista=user, reason=reason)
     except OrderError as error:
         return _json_order_error(error)
-    order = Order.objects.select_related("customer", "barista").get(pk=order.pk)
-    return JsonResponse({"ok": True, "order": live.order_for_board(order)})
+    now = live.board_order_now(order.pk)
+    if now is None:
+        return _json_error("There is no such order in this shop.", "not_found", 404)
+    seq, board_order = now
+    # The barista's page applies this at once; `seq` orders it against the board's pushes.
+    return JsonResponse({"ok": True, "seq": seq, "order": board_order})
 
 
 @require_POST
