@@ -39,8 +39,6 @@ from typing import Any
 
 from benchmarks.stack import Stack, default_web_workers
 
-BENCH_SHOP = "bench"
-FLOOR_SHOP = "bench-floor"
 DRINK = "Espresso"
 WAIT_MS = 20_000
 
@@ -133,9 +131,11 @@ def _setup() -> Bench:
     ensure_shop_rules()
     limits = {"is_open": True, "guest_orders": True, "max_queue": 1000,
               "max_orders_per_customer_per_day": 10_000, "drinks_per_window": 10_000}
-    shop = Shop.objects.create(slug=BENCH_SHOP, name="Bench Coffee", **limits)
+    # Slugs of their own: a PostgreSQL bench database keeps the shops of earlier runs.
+    run = f"{int(time.time()):x}"
+    shop = Shop.objects.create(slug=f"bench-{run}", name="Bench Coffee", **limits)
     Drink.objects.create(shop=shop, name=DRINK, icon="espresso", position=0)
-    floor_shop = Shop.objects.create(slug=FLOOR_SHOP, name="Bench Floor", is_open=True)
+    floor_shop = Shop.objects.create(slug=f"bench-floor-{run}", name="Bench Floor", is_open=True)
     barista = get_user_model().objects.create_user(f"bench-{time.time_ns()}", is_staff=True)
     client = Client()
     client.force_login(barista)

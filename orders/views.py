@@ -357,7 +357,7 @@ def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) 
             order_cancel(order=order, by=CancelledBy.BARISTA, barista=user, reason=reason)
     except OrderError as error:
         return _json_order_error(error)
-    now = live.board_order_now(order.pk)
+    now = live.board_order_now(order_id=order.pk, shop_id=order.shop_id)
     if now is None:
         return _json_error("There is no such order in this shop.", "not_found", 404)
     seq, board_order = now
