@@ -3,8 +3,8 @@ for the life of the process.
 
 `async_to_sync(layer.group_send)` starts a new event loop (and a thread) for every call, and
 channels_redis keeps its Redis connections per loop, so every push paid for a fresh loop, thread
-and connection: 10 to 30 ms per push of three group sends on the busy 2-core machine, against
-under 1 ms on a loop that stays (docs/live.md). One daemon thread per process runs that loop; a
+and connection: 28 to 146 ms per push of three group sends on the busy 2-core machine, against
+0.7 to 1.5 ms on a loop that stays (docs/live.md). One daemon thread per process runs that loop; a
 forked child (Celery's prefork pool) starts its own, since threads do not survive a fork."""
 
 from __future__ import annotations
