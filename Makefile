@@ -16,6 +16,7 @@ bench: $(INSTALLED)  ## performance figures with in-run baselines
 	$(BIN)/python -m routing.patterns.bench
 	$(BIN)/python -m benchmarks.bus
 	$(BIN)/python -m benchmarks.web
+	$(BIN)/python -m benchmarks.push
 	$(BIN)/python -m benchmarks.explorer
 	$(BIN)/python -m benchmarks.quotas
 	$(BIN)/python -m benchmarks.scheduler

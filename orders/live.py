@@ -24,10 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,6 +40,7 @@ from orders.live_messages import (
     ShopPublic,
     WindowPublic,
 )
+from orders.live_send import group_send_all
 from orders.models import Customer, Order, QrWindow, Shop
 from orders.services import qr_window_current
 from orders.workflow import (
@@ -274,47 +272,75 @@ def public_snapshot(shop_slug: str) -> PublicSnapshot:
             "shop": shop_public(shop)}
 
 
+def board_order_now(*, order_id: str, shop_id: int) -> tuple[int, BoardOrder] | None:
+    """An order as the board shows it, with the board number it is at least as new as: what a
+    barista's own action answers with, so their screen moves before the push arrives.
+
+    The shop row is locked while the order is read: a push that took its number earlier has
+    committed (its state is no newer than this read), and one that takes a later number reads
+    after this one. So the numbers order replies and pushes alike; at an equal number this
+    read is the newer. None if the order is gone."""
+    with transaction.atomic():
+        seq = Shop.objects.select_for_update().values_list("board_seq", flat=True).get(pk=shop_id)
+        order = Order.objects.select_related("customer", "barista").filter(pk=order_id).first()
+        return None if order is None else (seq, order_for_board(order))
+
+
 # --- pushes ---------------------------------------------------------------------------------
 
 def _send_on_commit(sends: list[tuple[str, LiveMessage]]) -> None:
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            raise RuntimeError("CHANNEL_LAYERS is not configured: live pushes cannot be sent.")
-        for group, payload in sends:
-            async_to_sync(layer.group_send)(group, {"type": MESSAGE_TYPE, "payload": payload})
-
-    transaction.on_commit(send)
+    messages = [(group, {"type": MESSAGE_TYPE, "payload": payload}) for group, payload in sends]
+    transaction.on_commit(lambda: group_send_all(messages))
 
 
-def _bump_board(shop_id: int, count: int) -> int:
-    """Takes `count` numbers of the shop's board stream; returns the last one. Must run in a
-    transaction: the row stays locked until commit, so numbers follow commit order."""
-    Shop.objects.filter(pk=shop_id).update(board_seq=F("board_seq") + count)
-    return Shop.objects.values_list("board_seq", flat=True).get(pk=shop_id)
+def _quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
-def _bump_customer(customer_id: uuid.UUID) -> int:
-    Customer.objects.filter(pk=customer_id).update(live_seq=F("live_seq") + 1)
-    return Customer.objects.values_list("live_seq", flat=True).get(pk=customer_id)
+def _take_numbers(model: type[Shop] | type[Customer], column: str, *, count_sql: str,
+                  where_sql: str, params: list[Any]) -> int | None:
+    """`UPDATE … SET column = column + (count_sql) WHERE id = (where_sql) RETURNING column`:
+    takes numbers of a stream and says the last one in one statement (PostgreSQL; SQLite since
+    3.35), None if no row matched. Must run in a transaction: the row stays locked until commit,
+    so numbers follow commit order. `params` fill `count_sql`, then `where_sql`."""
+    table, name = _quoted(model._meta.db_table), _quoted(column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {name} = {name} + ({count_sql}) "  # noqa: S608
+                       f"WHERE id = ({where_sql}) RETURNING {name}", params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _bump_customer(customer_id: uuid.UUID) -> int | None:
+    """Takes the customer's next number; None if the customer is gone."""
+    pk = Customer._meta.pk.get_db_prep_value(customer_id, connection)
+    return _take_numbers(Customer, "live_seq", count_sql="1", where_sql="%s", params=[pk])
 
 
 def push_order(order_id: str, *, with_window: bool = False) -> bool:
     """Pushes an order's current state to the shop's board and to its own customer (only).
     With `with_window`, the board also gets its QR window's remaining count. Returns False if
-    the order is gone."""
+    the order is gone. Three statements: the board's numbers, the order read with what it
+    shows, the customer's number."""
+    orders = _quoted(Order._meta.db_table)
+    # Two numbers when the board also gets the order's QR window (when it has one).
+    count_sql = (f"SELECT CASE WHEN qr_window_id IS NULL THEN 1 ELSE 2 END FROM {orders} "  # noqa: S608
+                 "WHERE id = %s") if with_window else "1"
     with transaction.atomic():
-        row = Order.objects.filter(pk=order_id).values_list("shop_id", "qr_window_id").first()
-        if row is None:
+        board_last = _take_numbers(
+            Shop, "board_seq", count_sql=count_sql,
+            where_sql=f"SELECT shop_id FROM {orders} WHERE id = %s",  # noqa: S608
+            params=[order_id, order_id] if with_window else [order_id])
+        if board_last is None:
             return False
-        shop_id, window_id = row
-        with_window = with_window and window_id is not None
-        board_last = _bump_board(shop_id, 2 if with_window else 1)
         # Read after taking the numbers: a later number never carries older state.
-        order = Order.objects.select_related("shop", "customer", "barista", "qr_window").get(
-            pk=order_id
-        )
+        related = ("shop", "customer", "barista", "qr_window") if with_window else (
+            "shop", "customer", "barista")
+        order = Order.objects.select_related(*related).get(pk=order_id)
+        with_window = with_window and order.qr_window_id is not None
         customer_seq = _bump_customer(order.customer_id)
+        if customer_seq is None:  # the order is PROTECTed from its customer's deletion
+            raise Customer.DoesNotExist(f"order {order_id} has no customer")
         slug = order.shop.slug
         sends: list[tuple[str, LiveMessage]] = [(
             board_group(slug),
@@ -334,11 +360,12 @@ def push_shop(shop_slug: str) -> bool:
     """Pushes a shop's status to its board and to everyone following it (landing pages and
     customers who ordered there). Returns False if the shop is gone."""
     with transaction.atomic():
-        shop_id = Shop.objects.filter(slug=shop_slug).values_list("pk", flat=True).first()
-        if shop_id is None:
+        seq = _take_numbers(Shop, "board_seq", count_sql="1",
+                            where_sql=f"SELECT id FROM {_quoted(Shop._meta.db_table)} "  # noqa: S608
+                                      "WHERE slug = %s", params=[shop_slug])
+        if seq is None:
             return False
-        seq = _bump_board(shop_id, 1)
-        shop = Shop.objects.get(pk=shop_id)
+        shop = Shop.objects.get(slug=shop_slug)
         public = shop_public(shop)
         _send_on_commit([
             (board_group(shop.slug), {"type": "shop", "seq": seq, "shop": public}),
@@ -350,9 +377,8 @@ def push_shop(shop_slug: str) -> bool:
 def push_customer_snapshot(customer_id: uuid.UUID | str) -> bool:
     """Sends a customer a whole fresh snapshot (for an event that names them but no order)."""
     with transaction.atomic():
-        if not Customer.objects.filter(pk=customer_id).exists():
+        if _bump_customer(uuid.UUID(str(customer_id))) is None:
             return False
-        _bump_customer(uuid.UUID(str(customer_id)))
         snapshot = customer_snapshot(customer_id)
         _send_on_commit([(customer_group(customer_id), snapshot)])
     return True

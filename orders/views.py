@@ -362,8 +362,12 @@ def barista_action(request: HttpRequest, slug: str, order_id: str, action: str) 
     else:
         reason = request.POST.get("reason", "").strip()[:200]
         order_cancel(order=order, by=CancelledBy.BARISTA, barista=user, reason=reason)
-    order = Order.objects.select_related("customer", "barista").get(pk=order.pk)
-    return JsonResponse({"ok": True, "order": live.order_for_board(order)})
+    now = live.board_order_now(order_id=order.pk, shop_id=order.shop_id)
+    if now is None:
+        raise OrderError("There is no such order in this shop.", "not_found")
+    seq, board_order = now
+    # The barista's page applies this at once; `seq` orders it against the board's pushes.
+    return JsonResponse({"ok": True, "seq": seq, "order": board_order})
 
 
 @require_POST

@@ -1,6 +1,9 @@
 // The barista's tablet: three live columns of tickets, actions as JSON POSTs.
-// The page changes only from the socket (snapshot + deltas): a POST's answer just says whether
-// the action was accepted, so every barista's screen shows the same truth.
+// The page follows the socket (snapshot + deltas); a barista's own action also applies the
+// order from the POST's answer at once, and the push then confirms it. Both carry the board's
+// sequence number: per order, a push applies only above the newest number seen and an answer
+// at or above it (at an equal number the answer was read later), so a late, older push never
+// moves a ticket back.
 (function () {
   "use strict";
   const ui = window.shopUi;
@@ -16,7 +19,9 @@
   let orders = new Map();
   let shop = null;
   let readyMinutes = 10;
-  const pending = new Map();  // order id -> action awaiting its push
+  const pending = new Map();  // order id -> action awaiting its answer
+  let seen = new Map();  // order id -> board number of the state shown
+  let snapshotSeq = 0;
   let stream = null;
 
   function now() { return stream ? stream.now() : Date.now(); }
@@ -100,6 +105,15 @@
     ]);
   }
 
+  function applyOrder(order, seq, isAnswer) {
+    const known = Math.max(seen.get(order.id) || 0, snapshotSeq);
+    if (isAnswer ? seq < known : seq <= known) return false;
+    seen.set(order.id, seq);
+    if (["QUEUED", "IN_PRODUCTION", "COMPLETED"].indexOf(order.state) === -1) orders.delete(order.id);
+    else orders.set(order.id, order);
+    return true;
+  }
+
   function render() {
     const focused = document.activeElement;
     const focusKey = focused && focused.dataset && focused.dataset.action
@@ -158,11 +172,10 @@
     pending.set(orderId, action);
     render();
     post("/shop/" + slug + "/barista/orders/" + encodeURIComponent(orderId) + "/" + action + "/", extra)
-      .then(function () {
-        // Accepted: the push will move the ticket. If it never comes, fetch the truth.
-        window.setTimeout(function () {
-          if (pending.get(orderId) === action) { pending.delete(orderId); render(); stream.resync(); }
-        }, 8000);
+      .then(function (answer) {
+        pending.delete(orderId);
+        if (answer.order && typeof answer.seq === "number") applyOrder(answer.order, answer.seq, true);
+        render();
       })
       .catch(function (error) {
         pending.delete(orderId);
@@ -211,6 +224,8 @@
   function applySnapshot(snapshot) {
     readyMinutes = snapshot.ready_minutes || readyMinutes;
     orders = new Map(snapshot.orders.map(function (o) { return [o.id, o]; }));
+    seen = new Map();
+    snapshotSeq = typeof snapshot.seq === "number" ? snapshot.seq : 0;
     pending.clear();
     applyShop(snapshot.shop);
     render();
@@ -221,13 +236,7 @@
     onSnapshot: applySnapshot,
     onDelta: function (message) {
       if (message.type === "order") {
-        if (["QUEUED", "IN_PRODUCTION", "COMPLETED"].indexOf(message.order.state) === -1) {
-          orders.delete(message.order.id);
-        } else {
-          orders.set(message.order.id, message.order);
-        }
-        pending.delete(message.order.id);
-        render();
+        if (applyOrder(message.order, message.seq, false)) render();
       } else if (message.type === "shop") {
         applyShop(message.shop);
       }
